@@ -1,0 +1,3 @@
+module github.com/patchbay/patchbay
+
+go 1.26
