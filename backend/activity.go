@@ -7,13 +7,13 @@ import (
 
 // Call outcomes recorded in the activity log.
 const (
-	OutcomeOK        = "ok"        // the upstream answered with a normal result
+	OutcomeOK        = "ok"         // the upstream answered with a normal result
 	OutcomeToolError = "tool_error" // the upstream answered with isError: true
-	OutcomeError     = "error"     // the call failed: upstream unreachable, timed out, protocol error
-	OutcomeDenied    = "denied"    // a person denied the call
-	OutcomeTimedOut  = "timed_out" // nobody answered the approval prompt in time
-	OutcomeBlocked   = "blocked"   // the tool is disabled, held for review, unknown or not in the conversation
-	OutcomeCancelled = "cancelled" // the client cancelled the call
+	OutcomeError     = "error"      // the call failed: upstream unreachable, timed out, protocol error
+	OutcomeDenied    = "denied"     // a person denied the call
+	OutcomeTimedOut  = "timed_out"  // nobody answered the approval prompt in time
+	OutcomeBlocked   = "blocked"    // the tool is disabled, held for review, unknown or not in the conversation
+	OutcomeCancelled = "cancelled"  // the client cancelled the call
 )
 
 // Approval decisions.

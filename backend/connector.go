@@ -93,8 +93,8 @@ type APIKeyAuth struct {
 // with none set, everything is discovered from the server (the MCP
 // authorization spec) and the client is registered dynamically.
 type OAuthAuth struct {
-	ClientID     string  `json:"client_id,omitempty"`
-	ClientSecret *Secret `json:"client_secret,omitempty"`
+	ClientID     string   `json:"client_id,omitempty"`
+	ClientSecret *Secret  `json:"client_secret,omitempty"`
 	Scopes       []string `json:"scopes,omitempty"`
 	// Issuer is the authorization server's issuer URL, used by Discover.
 	Issuer string `json:"issuer,omitempty"`
@@ -214,10 +214,10 @@ type ConnectorStatus struct {
 
 // Connector states.
 const (
-	StateIdle         = "idle"          // configured, not connected yet (connections are lazy)
-	StateConnecting   = "connecting"    // a connection attempt is under way
-	StateConnected    = "connected"     // the session is live
-	StateNeedsSignIn  = "needs-sign-in" // OAuth: no usable token; the person must sign in
+	StateIdle           = "idle"            // configured, not connected yet (connections are lazy)
+	StateConnecting     = "connecting"      // a connection attempt is under way
+	StateConnected      = "connected"       // the session is live
+	StateNeedsSignIn    = "needs-sign-in"   // OAuth: no usable token; the person must sign in
 	StateNeedsAttention = "needs-attention" // the server refused the credentials (401/403)
-	StateError        = "error"         // the last attempt failed; retrying with backoff
+	StateError          = "error"           // the last attempt failed; retrying with backoff
 )

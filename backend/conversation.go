@@ -100,13 +100,13 @@ func ValidToolName(name string) bool {
 
 // LiveSession is a desktop client connected to a conversation right now.
 type LiveSession struct {
-	ID             string    `json:"id"`
-	Conversation   string    `json:"conversation"` // slug
-	ClientName     string    `json:"client_name,omitempty"`
-	ClientVersion  string    `json:"client_version,omitempty"`
-	ProtocolVersion string   `json:"protocol_version,omitempty"`
-	TokenID        string    `json:"token_id,omitempty"`
-	TokenLabel     string    `json:"token_label,omitempty"`
-	Since          time.Time `json:"since"`
-	LastCall       time.Time `json:"last_call,omitzero"`
+	ID              string    `json:"id"`
+	Conversation    string    `json:"conversation"` // slug
+	ClientName      string    `json:"client_name,omitempty"`
+	ClientVersion   string    `json:"client_version,omitempty"`
+	ProtocolVersion string    `json:"protocol_version,omitempty"`
+	TokenID         string    `json:"token_id,omitempty"`
+	TokenLabel      string    `json:"token_label,omitempty"`
+	Since           time.Time `json:"since"`
+	LastCall        time.Time `json:"last_call,omitzero"`
 }
