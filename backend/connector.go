@@ -140,10 +140,32 @@ func (c *Connector) Secrets() map[string]*Secret {
 	return m
 }
 
+// secretFields returns every secret field of c. Unlike Secrets it is not
+// keyed by label, so headers whose names clash (invalid input, but input all
+// the same) are not collapsed into one and none of their values is missed.
+func (c *Connector) secretFields() []*Secret {
+	var out []*Secret
+	if a := c.Auth.APIKey; a != nil && a.Value != nil {
+		out = append(out, a.Value)
+	}
+	if o := c.Auth.OAuth; o != nil && o.ClientSecret != nil {
+		out = append(out, o.ClientSecret)
+	}
+	for i := range c.Headers {
+		if h := &c.Headers[i]; h.Secret != nil {
+			out = append(out, h.Secret)
+		}
+	}
+	return out
+}
+
 // Redacted returns a deep copy of c with every secret Value removed.
 func (c *Connector) Redacted() *Connector {
 	r := c.Clone()
-	for _, s := range r.Secrets() {
+	if r == nil {
+		return nil
+	}
+	for _, s := range r.secretFields() {
 		s.Value = ""
 	}
 	return r
@@ -188,7 +210,7 @@ func cloneSecret(s *Secret) *Secret {
 // HasSecretValues reports whether any secret field of c still carries a
 // plain value. Persisting such a connector would be a bug.
 func (c *Connector) HasSecretValues() bool {
-	for _, s := range c.Secrets() {
+	for _, s := range c.secretFields() {
 		if s.Value != "" {
 			return true
 		}

@@ -65,7 +65,7 @@ func (c *Connector) Normalize() {
 	for i := range c.Headers {
 		c.Headers[i].Name = strings.TrimSpace(c.Headers[i].Name)
 	}
-	for _, s := range c.Secrets() {
+	for _, s := range c.secretFields() {
 		s.NormalizeInput()
 	}
 }
