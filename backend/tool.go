@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	"slices"
 	"time"
 )
@@ -57,14 +58,21 @@ func (d *ToolDef) Pin() string {
 }
 
 // compactJSON canonicalises raw JSON: objects with sorted keys, no spaces.
+// Numbers keep their text (UseNumber): going through float64 would make
+// schemas that differ only in a large or long number pin alike.
 // Invalid JSON is returned as is.
 func compactJSON(raw json.RawMessage) []byte {
 	if len(bytes.TrimSpace(raw)) == 0 || bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
 		return nil
 	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
 	var v any
-	if err := json.Unmarshal(raw, &v); err != nil {
+	if err := dec.Decode(&v); err != nil {
 		return raw
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return raw // trailing data: not one JSON value
 	}
 	b, err := json.Marshal(v) // map keys are sorted by encoding/json
 	if err != nil {
