@@ -71,7 +71,7 @@ func (c *Conversation) Validate() error {
 	seen := map[string]bool{}
 	for i, id := range c.Connectors {
 		if seen[id] {
-			p.Add(fmt.Sprintf("connector_ids[%d]", i), "connector %q is listed twice", id)
+			p.Add(fmt.Sprintf("connectors[%d]", i), "connector %q is listed twice", id)
 		}
 		seen[id] = true
 	}
