@@ -1,0 +1,163 @@
+package upstream
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"sync/atomic"
+
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/patchbay/patchbay/backend"
+)
+
+// progressSeq numbers progress tokens; they only need to be unique within a
+// session, and a process-wide counter is simplest.
+var progressSeq atomic.Uint64
+
+// Call calls tool on connector connectorID and returns the upstream result
+// unchanged — isError results, structured content, images and resource
+// links included. It connects when needed; the call is bounded by the
+// connector's call timeout and by ctx, whose cancellation is forwarded
+// upstream (notifications/cancelled). progress, when not nil, receives the
+// server's progress notifications for this call.
+//
+// Errors are *backend.Error naming the connector and what to do. An error
+// the server answered with (a JSON-RPC error) stays in the chain as a
+// *jsonrpc.Error for the gateway to pass on.
+func (m *Manager) Call(ctx context.Context, connectorID, tool string, args json.RawMessage, progress func(*mcp.ProgressNotificationParams)) (*mcp.CallToolResult, error) {
+	var arguments any
+	if trimmed := bytes.TrimSpace(args); len(trimmed) > 0 && !bytes.Equal(trimmed, []byte("null")) {
+		if !json.Valid(trimmed) || trimmed[0] != '{' {
+			return nil, backend.Errorf(backend.EINVALID, "The arguments for %q are not a JSON object.", tool).
+				WithSlug("upstream_bad_arguments")
+		}
+		arguments = json.RawMessage(trimmed)
+	}
+	c := m.conn(connectorID)
+	if c == nil {
+		return nil, errManagerClosed()
+	}
+	for try := 0; ; try++ {
+		s, err := c.session(ctx)
+		if err != nil {
+			return nil, waitError(ctx, err)
+		}
+		res, timedOut, err := s.call(ctx, tool, arguments, progress)
+		if err == nil {
+			return res, nil
+		}
+		retry, cerr := c.callFailed(ctx, s, tool, err, timedOut)
+		if !retry || try > 0 {
+			return nil, cerr
+		}
+		s.log.Info("upstream call not delivered; retrying on a new session", "tool", tool)
+	}
+}
+
+// call makes one call on the session under the connector's call timeout.
+// timedOut reports that this timeout, not ctx, ended the call.
+func (s *session) call(ctx context.Context, tool string, arguments any, progress func(*mcp.ProgressNotificationParams)) (_ *mcp.CallToolResult, timedOut bool, _ error) {
+	cctx, cancel := context.WithTimeout(ctx, s.connector.CallTimeout())
+	defer cancel()
+	params := &mcp.CallToolParams{Name: tool, Arguments: arguments}
+	if progress != nil {
+		token := "patchbay-" + strconv.FormatUint(progressSeq.Add(1), 10)
+		params.SetProgressToken(token)
+		s.progress.Store(token, progress)
+		defer s.progress.Delete(token)
+	}
+	res, err := s.cs.CallTool(cctx, params)
+	return res, err != nil && ctx.Err() == nil && cctx.Err() != nil, err
+}
+
+// waitError explains a failure to get a session for a call.
+func waitError(ctx context.Context, err error) error {
+	if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+		return contextEnded(ctx, "waiting for the connection")
+	}
+	return err
+}
+
+// contextEnded is the error for a call whose caller gave up.
+func contextEnded(ctx context.Context, while string) *backend.Error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return &backend.Error{Code: backend.ETIMEOUT, Slug: "upstream_call_timeout",
+			Message: fmt.Sprintf("The call ran out of time while %s.", while), Err: ctx.Err()}
+	}
+	return &backend.Error{Code: backend.EUNAVAILABLE, Slug: "upstream_call_cancelled",
+		Message: fmt.Sprintf("The call was cancelled while %s.", while), Err: ctx.Err()}
+}
+
+// callFailed explains a failed call and decides whether it may be retried
+// on a new session: only when the request certainly did not run (it never
+// reached the server, or the server had forgotten our session).
+func (c *conn) callFailed(ctx context.Context, s *session, tool string, err error, timedOut bool) (retry bool, _ error) {
+	name := s.connector.Name
+	cause := s.red.Error(err)
+	switch {
+	case ctx.Err() != nil:
+		return false, contextEnded(ctx, fmt.Sprintf("calling %q on %q", tool, name))
+	case timedOut:
+		return false, &backend.Error{Code: backend.ETIMEOUT, Slug: "upstream_call_timeout",
+			Message:      fmt.Sprintf("%q did not finish %q within %s.", name, tool, s.connector.CallTimeout()),
+			SuggestedFix: "Try again. If the tool is slow by nature, raise the call timeout in the connector's settings.",
+			Err:          cause}
+	case s.gone.Load() || errors.Is(err, mcp.ErrSessionMissing):
+		c.lost(s, "the server no longer knows the session")
+		return true, &backend.Error{Code: backend.EUNAVAILABLE, Slug: "upstream_session_lost",
+			Message:      fmt.Sprintf("%q lost Patchbay's session (the server may have restarted).", name),
+			SuggestedFix: "Patchbay reconnects by itself; try again in a moment.",
+			Err:          cause}
+	}
+	var rpcErr *jsonrpc.Error
+	if errors.As(err, &rpcErr) {
+		code := backend.EUNAVAILABLE
+		switch rpcErr.Code {
+		case jsonrpc.CodeInvalidParams:
+			code = backend.EINVALID
+		case jsonrpc.CodeMethodNotFound:
+			code = backend.ENOTFOUND
+		}
+		return false, &backend.Error{Code: code, Slug: "upstream_error",
+			Message: fmt.Sprintf("%q answered the call to %q with an error: %s", name, tool, s.red.String(rpcErr.Message)),
+			Err:     cause}
+	}
+
+	// The connection itself failed.
+	f := diagnose(s.connector, err, s.rt.obs.snapshot(), c.m.opts.ConnectTimeout, s.red)
+	if f.state != backend.StateError {
+		c.failSession(s, f)
+		return false, &backend.Error{Code: f.code, Slug: f.slug,
+			Message: fmt.Sprintf("Calling %q on %q failed: %s", tool, name, f.detail), SuggestedFix: f.fix, Err: cause}
+	}
+	detail, fix := f.detail, f.fix
+	if errors.Is(err, mcp.ErrConnectionClosed) || f.slug == "upstream_connect_failed" {
+		detail = "the connection was lost during the call."
+		fix = "Patchbay reconnects by itself; try again in a moment. If it keeps happening, check the server."
+	}
+	c.lost(s, detail)
+	var opErr *net.OpError
+	notSent := errors.As(err, &opErr) && opErr.Op == "dial"
+	return notSent, &backend.Error{Code: f.code, Slug: f.slug,
+		Message: fmt.Sprintf("Calling %q on %q failed: %s", tool, name, detail), SuggestedFix: fix, Err: cause}
+}
+
+// failSession retires a session whose credentials the server refused: no
+// automatic retry, since only the person can fix that.
+func (c *conn) failSession(s *session, f *failure) {
+	c.mu.Lock()
+	if c.sess != s || c.forgotten {
+		c.mu.Unlock()
+		return
+	}
+	c.sess = nil
+	c.setFailedLocked(f.state, f.connectError(s.connector.Name))
+	c.mu.Unlock()
+	c.m.closeAsync(s)
+	c.publishNow()
+}

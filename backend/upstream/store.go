@@ -1,0 +1,33 @@
+package upstream
+
+import (
+	"context"
+
+	"github.com/patchbay/patchbay/backend"
+)
+
+// Store is the persistence upstream needs; backend/store implements it.
+type Store interface {
+	// GetConnector returns the connector or an ENOTFOUND *backend.Error.
+	GetConnector(ctx context.Context, id string) (*backend.Connector, error)
+	// SetDetectedTransport remembers the transport that worked for an auto
+	// connector.
+	SetDetectedTransport(ctx context.Context, id, transport string) error
+	ListTools(ctx context.Context, connectorID string) ([]*backend.Tool, error)
+	ReplaceTools(ctx context.Context, connectorID string, tools []*backend.Tool) error
+}
+
+// OAuth supplies tokens for connectors with Auth.Type == oauth. The OAuth
+// layer (a separate package) implements it; upstream uses it from the one
+// RoundTripper every transport shares, because go-sdk's SSE transport has
+// no OAuth handler of its own.
+type OAuth interface {
+	// Token returns a current access token, refreshing first when it is
+	// about to expire. It returns an EUNAUTHORIZED *backend.Error when the
+	// person must sign in.
+	Token(ctx context.Context, c *backend.Connector) (string, error)
+	// Unauthorized is told about a 401/403 (with its WWW-Authenticate
+	// header) and returns a token to retry with, or an error (for example:
+	// needs sign-in).
+	Unauthorized(ctx context.Context, c *backend.Connector, wwwAuthenticate string) (string, error)
+}
