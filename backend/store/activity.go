@@ -1,0 +1,377 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/patchbay/patchbay/backend"
+	bolt "go.etcd.io/bbolt"
+)
+
+// The activity log is append-heavy: every tool call adds an entry. Appends
+// go to an in-memory queue and a writer commits them in batches, so a call
+// pays for a slice append, not for an fsync. Keys are big-endian sequence
+// numbers, so bbolt appends at the end of the B+tree and reading
+// newest-first is a reverse cursor walk.
+
+const (
+	defaultFlushInterval = 50 * time.Millisecond
+	maxBatch             = 1024
+	// pruneEvery bounds how often retention runs: it needs a scan from the
+	// oldest entry, cheap but not free.
+	pruneEvery = time.Minute
+)
+
+type activityLog struct {
+	db       *DB
+	interval time.Duration
+	onWrite  func([]*backend.ActivityEntry)
+
+	mu      sync.Mutex
+	pending []*backend.ActivityEntry
+	wake    chan struct{} // first entry queued
+	full    chan struct{} // a full batch is queued
+	stop    chan struct{}
+	closed  bool
+	done    chan struct{}
+
+	// flushMu serialises flushes between the writer and readers that want
+	// to see their own writes.
+	flushMu   sync.Mutex
+	lastPrune time.Time
+	count     int // entries in the bucket, kept to enforce the size limit cheaply
+}
+
+func newActivityLog(db *DB, interval time.Duration, onWrite func([]*backend.ActivityEntry)) *activityLog {
+	if interval <= 0 {
+		interval = defaultFlushInterval
+	}
+	l := &activityLog{db: db, interval: interval, onWrite: onWrite, wake: make(chan struct{}, 1), full: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	_ = db.bolt.View(func(tx *bolt.Tx) error {
+		l.count = tx.Bucket(bucketActivity).Stats().KeyN
+		return nil
+	})
+	go l.run()
+	return l
+}
+
+// AppendActivity queues an entry for the log. It never blocks on disk; the
+// entry is committed within the flush interval (with its Seq and Time set).
+func (db *DB) AppendActivity(e *backend.ActivityEntry) {
+	l := db.activity
+	if e.Time.IsZero() {
+		e.Time = db.now()
+	}
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return
+	}
+	l.pending = append(l.pending, e)
+	n := len(l.pending)
+	l.mu.Unlock()
+	if n == 1 {
+		select {
+		case l.wake <- struct{}{}:
+		default:
+		}
+	}
+	if n >= maxBatch {
+		select {
+		case l.full <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// FlushActivity commits every queued entry now.
+func (db *DB) FlushActivity() error { return db.activity.flush() }
+
+func (l *activityLog) run() {
+	defer close(l.done)
+	for {
+		select {
+		case <-l.wake:
+		case <-l.stop:
+			return // close flushes what is left
+		}
+		// Let a burst accumulate into one transaction, unless the batch is
+		// already full.
+		t := time.NewTimer(l.interval)
+		select {
+		case <-t.C:
+		case <-l.full:
+			t.Stop()
+		case <-l.stop:
+			t.Stop()
+			return
+		}
+		if err := l.flush(); err != nil {
+			slog.Error("activity log: write failed; entries are kept for the next attempt", "err", err)
+		}
+	}
+}
+
+func (l *activityLog) close() {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return
+	}
+	l.closed = true
+	l.mu.Unlock()
+	close(l.stop)
+	<-l.done
+	_ = l.flush()
+}
+
+func (l *activityLog) flush() error {
+	l.flushMu.Lock()
+	defer l.flushMu.Unlock()
+	l.mu.Lock()
+	batch := l.pending
+	l.pending = nil
+	l.mu.Unlock()
+	if len(batch) == 0 {
+		return nil
+	}
+	if l.db.bolt == nil {
+		return errClosed
+	}
+	settings := l.db.Settings()
+	now := l.db.now()
+	prune := now.Sub(l.lastPrune) >= pruneEvery || l.count+len(batch) > settings.ActivityMaxEntries
+	err := l.db.bolt.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketActivity)
+		for _, e := range batch {
+			seq, err := b.NextSequence()
+			if err != nil {
+				return err
+			}
+			e.Seq = seq
+			// Without HTML escaping, raw JSON keeps "<" as it is, which
+			// keeps the text pre-filter simple.
+			var buf bytes.Buffer
+			enc := json.NewEncoder(&buf)
+			enc.SetEscapeHTML(false)
+			if err := enc.Encode(e); err != nil {
+				return err
+			}
+			if err := b.Put(seqKey(seq), bytes.TrimSuffix(buf.Bytes(), []byte("\n"))); err != nil {
+				return err
+			}
+		}
+		l.count += len(batch)
+		if prune {
+			l.lastPrune = now
+			return l.prune(b, now, settings)
+		}
+		return nil
+	})
+	if err != nil {
+		// Put the batch back in front so nothing is lost.
+		for _, e := range batch {
+			e.Seq = 0
+		}
+		l.mu.Lock()
+		l.pending = append(batch, l.pending...)
+		l.mu.Unlock()
+		l.count = -1 // unknown; recomputed below
+		_ = l.db.bolt.View(func(tx *bolt.Tx) error {
+			l.count = tx.Bucket(bucketActivity).Stats().KeyN
+			return nil
+		})
+		return err
+	}
+	if l.onWrite != nil {
+		l.onWrite(batch)
+	}
+	return nil
+}
+
+// prune deletes entries older than the retention age and, beyond that, the
+// oldest entries over the size limit.
+func (l *activityLog) prune(b *bolt.Bucket, now time.Time, s backend.Settings) error {
+	cutoff := now.AddDate(0, 0, -s.ActivityRetentionDays)
+	excess := l.count - s.ActivityMaxEntries
+	c := b.Cursor()
+	for k, v := c.First(); k != nil; k, v = c.First() {
+		if excess <= 0 {
+			var e struct {
+				Time time.Time `json:"time"`
+			}
+			if err := json.Unmarshal(v, &e); err == nil && !e.Time.Before(cutoff) {
+				break
+			}
+		}
+		if err := c.Delete(); err != nil {
+			return err
+		}
+		excess--
+		l.count--
+	}
+	return nil
+}
+
+func seqKey(seq uint64) []byte {
+	var k [8]byte
+	binary.BigEndian.PutUint64(k[:], seq)
+	return k[:]
+}
+
+// ListActivity returns entries newest-first matching f. Queued entries are
+// flushed first, so a caller sees its own calls.
+func (db *DB) ListActivity(ctx context.Context, f backend.ActivityFilter) (*backend.ActivityPage, error) {
+	if err := db.activity.flush(); err != nil {
+		return nil, err
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	if limit > 1000 {
+		limit = 1000
+	}
+	text := strings.ToLower(strings.TrimSpace(f.Text))
+	// The raw-JSON pre-filter is only sound when the text has no characters
+	// that JSON escapes.
+	prefilter := text != "" && strings.IndexFunc(text, func(r rune) bool {
+		return r > '~' || r < ' ' || strings.ContainsRune(`<>&"\`, r)
+	}) < 0
+	page := &backend.ActivityPage{Entries: []*backend.ActivityEntry{}}
+	err := db.view(ctx, func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketActivity).Cursor()
+		var k, v []byte
+		if f.Before > 0 {
+			k, v = c.Seek(seqKey(f.Before))
+			if k == nil {
+				k, v = c.Last()
+			}
+			for k != nil && binary.BigEndian.Uint64(k) >= f.Before {
+				k, v = c.Prev()
+			}
+		} else {
+			k, v = c.Last()
+		}
+		scanned := 0
+		for ; k != nil; k, v = c.Prev() {
+			seq := binary.BigEndian.Uint64(k)
+			if f.After > 0 && seq <= f.After {
+				break
+			}
+			if scanned++; scanned%4096 == 0 && ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if prefilter && !bytes.Contains(bytes.ToLower(v), []byte(text)) {
+				continue // cheap pre-filter on the raw JSON; refined below
+			}
+			e := new(backend.ActivityEntry)
+			if err := json.Unmarshal(v, e); err != nil {
+				return err
+			}
+			if !matches(e, &f, text) {
+				continue
+			}
+			if len(page.Entries) == limit {
+				page.Next = page.Entries[limit-1].Seq
+				return nil
+			}
+			page.Entries = append(page.Entries, e)
+		}
+		return nil
+	})
+	return page, err
+}
+
+func matches(e *backend.ActivityEntry, f *backend.ActivityFilter, text string) bool {
+	switch {
+	case f.ConnectorID != "" && e.ConnectorID != f.ConnectorID:
+		return false
+	case f.Tool != "" && e.Tool != f.Tool && e.ExposedName != f.Tool:
+		return false
+	case f.Outcome != "" && e.Outcome != f.Outcome:
+		return false
+	case f.Conversation != "" && e.Conversation != f.Conversation:
+		return false
+	}
+	if text == "" {
+		return true
+	}
+	for _, s := range []string{e.Tool, e.ExposedName, e.Connector, e.ClientName, e.TokenLabel, e.Error, e.Conversation, jsonText(e.Arguments), jsonText(e.Result)} {
+		if strings.Contains(strings.ToLower(s), text) {
+			return true
+		}
+	}
+	return false
+}
+
+// jsonText returns the keys and values of a JSON document as plain text,
+// unescaped, so that a search for `say "hi"` finds {"m":"say \"hi\""}.
+func jsonText(raw json.RawMessage) string {
+	if len(raw) == 0 {
+		return ""
+	}
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return string(raw)
+	}
+	var b strings.Builder
+	var walk func(any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, x := range v {
+				b.WriteString(k)
+				b.WriteByte(' ')
+				walk(x)
+			}
+		case []any:
+			for _, x := range v {
+				walk(x)
+			}
+		case string:
+			b.WriteString(v)
+			b.WriteByte(' ')
+		default:
+			fmt.Fprint(&b, v, " ")
+		}
+	}
+	walk(v)
+	return b.String()
+}
+
+// GetActivity returns one entry by its sequence number.
+func (db *DB) GetActivity(ctx context.Context, seq uint64) (*backend.ActivityEntry, error) {
+	if err := db.activity.flush(); err != nil {
+		return nil, err
+	}
+	e := new(backend.ActivityEntry)
+	var ok bool
+	err := db.view(ctx, func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketActivity).Get(seqKey(seq))
+		if v == nil {
+			return nil
+		}
+		ok = true
+		return json.Unmarshal(v, e)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, notFound("activity entry", formatSeq(seq), "It may have been removed by retention; see `patchbay activity`.")
+	}
+	return e, nil
+}
+
+func formatSeq(seq uint64) string {
+	b, _ := json.Marshal(seq)
+	return string(b)
+}
