@@ -1,6 +1,7 @@
 package backend
 
 import (
+	"strings"
 	"time"
 )
 
@@ -134,7 +135,7 @@ func (c *Connector) Secrets() map[string]*Secret {
 	}
 	for i := range c.Headers {
 		if h := &c.Headers[i]; h.Secret != nil {
-			m["header/"+h.Name] = h.Secret
+			m["header/"+strings.ToLower(h.Name)] = h.Secret
 		}
 	}
 	return m

@@ -44,8 +44,8 @@ func TestConnectorSecrets(t *testing.T) {
 	want := map[string]*backend.Secret{
 		"api-key":             c.Auth.APIKey.Value,
 		"oauth-client-secret": c.Auth.OAuth.ClientSecret,
-		"header/X-Token":      c.Headers[1].Secret,
-		"header/X-Env":        c.Headers[2].Secret,
+		"header/x-token":      c.Headers[1].Secret,
+		"header/x-env":        c.Headers[2].Secret,
 	}
 	if len(got) != len(want) {
 		t.Fatalf("Secrets() has %d entries, want %d: %v", len(got), len(want), got)

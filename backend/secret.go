@@ -164,3 +164,23 @@ func ResolveSecret(ctx context.Context, store SecretStore, getenv func(string) (
 		return "", Errorf(EINTERNAL, "Unknown secret source %q.", s.Source)
 	}
 }
+
+// SecretKey returns the keychain account of a connector's secret. The
+// version makes every write a new entry, so a failed update never destroys
+// the value that is still in use.
+func SecretKey(connectorID, label, version string) string {
+	return "connector/" + connectorID + "/" + label + "/" + version
+}
+
+// OAuthSecretKey returns the keychain account of a connector's OAuth state
+// (tokens, dynamically registered client). These are written by the OAuth
+// layer and deleted with the connector.
+func OAuthSecretKey(connectorID, what string) string {
+	return "connector/" + connectorID + "/oauth/" + what
+}
+
+// OAuthSecretKinds are the OAuth entries a connector may have.
+var OAuthSecretKinds = []string{"token", "client"}
+
+// AdminTokenKey is the keychain account of the admin API token.
+const AdminTokenKey = "admin-token"

@@ -114,8 +114,7 @@ func (c *conn) callFailed(ctx context.Context, s *session, tool string, err erro
 			SuggestedFix: "Patchbay reconnects by itself; try again in a moment.",
 			Err:          cause}
 	}
-	var rpcErr *jsonrpc.Error
-	if errors.As(err, &rpcErr) {
+	if rpcErr := serverAnswer(err); rpcErr != nil {
 		code := backend.EUNAVAILABLE
 		switch rpcErr.Code {
 		case jsonrpc.CodeInvalidParams:

@@ -31,6 +31,25 @@ const (
 	stepTools     = "tools"
 )
 
+// errRejected matches go-sdk's internal jsonrpc2.ErrRejected (WireError.Is
+// compares codes): the transport could not deliver the request or got an
+// HTTP error for it. It is a *jsonrpc.Error too, so without this check a
+// dead server would look like a server answering with an error.
+var errRejected = &jsonrpc.Error{Code: -32005}
+
+// serverAnswer returns the JSON-RPC error the server answered a request
+// with, or nil when err is a transport failure.
+func serverAnswer(err error) *jsonrpc.Error {
+	if errors.Is(err, errRejected) {
+		return nil
+	}
+	var e *jsonrpc.Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return nil
+}
+
 // errConnectTimeout is the cause given when a connection attempt runs out of
 // time (the session context must outlive Connect, so this is not a
 // context deadline).
@@ -187,8 +206,7 @@ func diagnose(c *backend.Connector, err error, v logView, timeout time.Duration,
 		f.fix = "Check the URL: it should be the server's MCP endpoint (often ending in /mcp or /sse), not a web page."
 		return f
 	}
-	var rpcErr *jsonrpc.Error
-	if errors.As(err, &rpcErr) {
+	if rpcErr := serverAnswer(err); rpcErr != nil {
 		f.step, f.slug = stepHandshake, "upstream_handshake"
 		f.detail = fmt.Sprintf("the server rejected the MCP handshake: %s.", strings.TrimSuffix(red.String(rpcErr.Message), "."))
 		f.fix = "The server may not speak a protocol version Patchbay supports (2026-07-28, 2025-11-25 or older); check for a newer version of the server."

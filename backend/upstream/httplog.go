@@ -164,13 +164,13 @@ func excerpt(body []byte, contentType string) string {
 }
 
 func clip(s string) string {
-	s = strings.TrimSpace(spaceRe.ReplaceAllString(s, " "))
 	s = strings.Map(func(r rune) rune {
 		if r < 0x20 || r == 0x7f {
-			return -1
+			return ' '
 		}
 		return r
 	}, s)
+	s = strings.TrimSpace(spaceRe.ReplaceAllString(s, " "))
 	if len(s) > maxExcerpt {
 		cut := maxExcerpt
 		for cut > 0 && !utf8Start(s[cut]) {

@@ -40,7 +40,8 @@ type authTransport struct {
 	base      http.RoundTripper
 	connector *backend.Connector
 	creds     credentials
-	oauth     OAuth // nil unless the connector uses OAuth and OAuth is configured
+	oauth     OAuth  // nil unless the connector uses OAuth and OAuth is configured
+	transport string // backend.TransportSSE or TransportStreamableHTTP
 	userAgent string
 	red       *redactor
 	log       *slog.Logger
@@ -82,7 +83,10 @@ func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	t.log.Debug("upstream request", "method", r.Method, "url", t.red.String(r.URL.String()),
 		"status", resp.StatusCode, "duration", time.Since(start))
 	ex := t.obs.record(r, resp, t.red)
-	if t.events != nil && r.Header.Get("Mcp-Session-Id") != "" && sessionRejected(ex) {
+	// Requests that name a session: Streamable HTTP sends its header, the
+	// SSE transport posts to a per-session URL.
+	namesSession := r.Header.Get("Mcp-Session-Id") != "" || t.transport == backend.TransportSSE && r.Method == http.MethodPost
+	if t.events != nil && namesSession && sessionRejected(ex) {
 		t.events.sessionGone(ex.summary())
 	}
 	if t.events != nil && r.Header.Get("Mcp-Method") == "subscriptions/listen" && ex.Status/100 == 2 {

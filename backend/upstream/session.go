@@ -169,7 +169,7 @@ func transportOrder(con *backend.Connector) []string {
 func (m *Manager) open(ctx context.Context, owner *conn, con *backend.Connector, creds credentials, red *redactor, log *slog.Logger, transport string) (*session, *httpLog, error) {
 	obs := newHTTPLog()
 	s := &session{c: owner, connector: con, transport: transport, red: red, log: log.With("transport", transport)}
-	rt := &authTransport{base: m.base, connector: con, creds: creds, userAgent: m.userAgent, red: red, log: s.log, obs: obs}
+	rt := &authTransport{base: m.base, connector: con, creds: creds, userAgent: m.userAgent, red: red, log: s.log, obs: obs, transport: transport}
 	if con.Auth.Type == backend.AuthOAuth {
 		rt.oauth = m.opts.OAuth
 	}

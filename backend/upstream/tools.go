@@ -4,12 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
 
-	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/patchbay/patchbay/backend"
 )
@@ -83,11 +81,11 @@ type toolsChangedEvent struct {
 // the next use reconnects.
 func (c *conn) listFailed(ctx context.Context, s *session, err error) error {
 	name := s.connector.Name
-	var rpcErr *jsonrpc.Error
+	rpcErr := serverAnswer(err)
 	switch {
 	case ctx.Err() != nil:
 		return contextEnded(ctx, fmt.Sprintf("listing the tools of %q", name))
-	case errors.As(err, &rpcErr) && !s.gone.Load():
+	case rpcErr != nil && !s.gone.Load():
 		return &backend.Error{Code: backend.EUNAVAILABLE, Slug: "upstream_error",
 			Message: fmt.Sprintf("%q could not list its tools: %s", name, s.red.String(rpcErr.Message)), Err: s.red.Error(err)}
 	}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -59,6 +60,7 @@ type Server struct {
 	mu       sync.Mutex
 	requests []Request
 	http     *http.Server
+	handler  atomic.Pointer[http.Handler] // swapped to forget sessions
 }
 
 // NewServer starts an in-process MCP server with the tools echo, add, slow
@@ -113,6 +115,13 @@ func (s *Server) Stop() {
 	}
 }
 
+// ExpireSessions makes the server forget every session (as when sessions
+// time out) while it keeps running.
+func (s *Server) ExpireSessions() {
+	h := s.newHandler()
+	s.handler.Store(&h)
+}
+
 // Restart stops the server and starts it again on the same address with
 // fresh handlers, so upstream sessions from before are unknown to it (as
 // after a real restart).
@@ -133,15 +142,18 @@ func (s *Server) Restart() {
 	s.serve(l)
 }
 
-func (s *Server) serve(l net.Listener) {
+func (s *Server) newHandler() http.Handler {
 	getServer := func(*http.Request) *mcp.Server { return s.MCP }
-	var h http.Handler
 	if s.opts.Transport == SSE {
-		h = mcp.NewSSEHandler(getServer, nil)
-	} else {
-		h = mcp.NewStreamableHTTPHandler(getServer, &mcp.StreamableHTTPOptions{Stateless: !s.opts.Legacy})
+		return mcp.NewSSEHandler(getServer, nil)
 	}
-	srv := &http.Server{Handler: s.authorize(h), ReadHeaderTimeout: 10 * time.Second}
+	return mcp.NewStreamableHTTPHandler(getServer, &mcp.StreamableHTTPOptions{Stateless: !s.opts.Legacy})
+}
+
+func (s *Server) serve(l net.Listener) {
+	s.ExpireSessions()
+	current := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { (*s.handler.Load()).ServeHTTP(w, r) })
+	srv := &http.Server{Handler: s.authorize(current), ReadHeaderTimeout: 10 * time.Second}
 	s.mu.Lock()
 	s.http = srv
 	s.mu.Unlock()
