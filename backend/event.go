@@ -16,6 +16,7 @@ const (
 	EventOAuthProgress       = "oauth.progress"       // Data: {"connector_id","step","message"}
 	EventTestStep            = "connector.test"       // Data: {"connector_id", TestStep}
 	EventSettingsChanged     = "settings.changed"     // Data: Settings
+	EventTokensChanged       = "tokens.changed"       // Data: {"id","change"}
 )
 
 // Event is a notification that something changed.
