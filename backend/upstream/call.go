@@ -9,6 +9,7 @@ import (
 	"net"
 	"strconv"
 	"sync/atomic"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -47,11 +48,12 @@ func (m *Manager) Call(ctx context.Context, connectorID, tool string, args json.
 		if err != nil {
 			return nil, waitError(ctx, err)
 		}
+		start := time.Now()
 		res, timedOut, err := s.call(ctx, tool, arguments, progress)
 		if err == nil {
 			return res, nil
 		}
-		retry, cerr := c.callFailed(ctx, s, tool, err, timedOut)
+		retry, cerr := c.callFailed(ctx, s, tool, err, timedOut, start)
 		if !retry || try > 0 {
 			return nil, cerr
 		}
@@ -96,9 +98,14 @@ func contextEnded(ctx context.Context, while string) *backend.Error {
 // callFailed explains a failed call and decides whether it may be retried
 // on a new session: only when the request certainly did not run (it never
 // reached the server, or the server had forgotten our session).
-func (c *conn) callFailed(ctx context.Context, s *session, tool string, err error, timedOut bool) (retry bool, _ error) {
+func (c *conn) callFailed(ctx context.Context, s *session, tool string, err error, timedOut bool, start time.Time) (retry bool, _ error) {
 	name := s.connector.Name
 	cause := s.red.Error(err)
+	if f := refusedSince(s, start); f != nil {
+		c.failSession(s, f)
+		return false, &backend.Error{Code: f.code, Slug: f.slug,
+			Message: fmt.Sprintf("Calling %q on %q failed: %s", tool, name, f.detail), SuggestedFix: f.fix, Err: cause}
+	}
 	switch {
 	case ctx.Err() != nil:
 		return false, contextEnded(ctx, fmt.Sprintf("calling %q on %q", tool, name))
@@ -144,6 +151,17 @@ func (c *conn) callFailed(ctx context.Context, s *session, tool string, err erro
 	notSent := errors.As(err, &opErr) && opErr.Op == "dial"
 	return notSent, &backend.Error{Code: f.code, Slug: f.slug,
 		Message: fmt.Sprintf("Calling %q on %q failed: %s", tool, name, detail), SuggestedFix: fix, Err: cause}
+}
+
+// refusedSince explains a 401/403 the server answered since start (its
+// body may hold a JSON-RPC error, which must not pass for a tool error).
+func refusedSince(s *session, start time.Time) *failure {
+	v := s.rt.obs.snapshot()
+	if v.auth == nil || v.last != v.auth || v.auth.At.Before(start) {
+		return nil
+	}
+	f := &failure{code: backend.EUNAVAILABLE, state: backend.StateError}
+	return authFailure(s.connector, *v.auth, f)
 }
 
 // failSession retires a session whose credentials the server refused: no

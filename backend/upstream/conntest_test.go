@@ -2,6 +2,8 @@ package upstream
 
 import (
 	"context"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -110,7 +112,9 @@ func TestConnectionTestExplainsFailures(t *testing.T) {
 		http.Error(w, "database is on fire", http.StatusInternalServerError)
 	}))
 	t.Cleanup(broken.Close)
-	tlsSrv := httptest.NewTLSServer(http.NotFoundHandler())
+	tlsSrv := httptest.NewUnstartedServer(http.NotFoundHandler())
+	tlsSrv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake is expected
+	tlsSrv.StartTLS()
 	t.Cleanup(tlsSrv.Close)
 	refused := func() string {
 		l, _ := net.Listen("tcp", "127.0.0.1:0")

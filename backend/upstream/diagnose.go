@@ -31,23 +31,48 @@ const (
 	stepTools     = "tools"
 )
 
-// errRejected matches go-sdk's internal jsonrpc2.ErrRejected (WireError.Is
-// compares codes): the transport could not deliver the request or got an
-// HTTP error for it. It is a *jsonrpc.Error too, so without this check a
-// dead server would look like a server answering with an error.
-var errRejected = &jsonrpc.Error{Code: -32005}
+// rejectedCode is the code of go-sdk's internal jsonrpc2.ErrRejected, which
+// go-sdk wraps around transport failures (a request that could not be
+// delivered, an HTTP error reply). It is a *jsonrpc.Error too, so without
+// looking at codes a dead server would look like a server answering with
+// an error.
+const rejectedCode = -32005
 
 // serverAnswer returns the JSON-RPC error the server answered a request
-// with, or nil when err is a transport failure.
+// with — in a normal reply or in the body of an HTTP error — or nil when
+// err is a transport failure without one.
 func serverAnswer(err error) *jsonrpc.Error {
-	if errors.Is(err, errRejected) {
-		return nil
+	var found *jsonrpc.Error
+	walkErrors(err, func(e error) bool {
+		if w, ok := e.(*jsonrpc.Error); ok && w.Code != rejectedCode {
+			found = w
+			return false
+		}
+		return true
+	})
+	return found
+}
+
+// walkErrors visits err's whole tree (errors.Join and multiple %w
+// included) until visit returns false.
+func walkErrors(err error, visit func(error) bool) bool {
+	if err == nil {
+		return true
 	}
-	var e *jsonrpc.Error
-	if errors.As(err, &e) {
-		return e
+	if !visit(err) {
+		return false
 	}
-	return nil
+	switch u := err.(type) {
+	case interface{ Unwrap() error }:
+		return walkErrors(u.Unwrap(), visit)
+	case interface{ Unwrap() []error }:
+		for _, e := range u.Unwrap() {
+			if !walkErrors(e, visit) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // errConnectTimeout is the cause given when a connection attempt runs out of

@@ -358,3 +358,32 @@ func TestOAuthTokensOnBothTransports(t *testing.T) {
 		})
 	}
 }
+
+// A key revoked while the session is live: the next call says so and the
+// connector needs attention (no retry loop against a server that refuses).
+func TestKeyRevokedMidSession(t *testing.T) {
+	for _, ec := range eraCases {
+		t.Run(ec.opts.String(), func(t *testing.T) {
+			so := ec.opts
+			so.APIKey, so.KeyHeader = canary+"-api", "X-API-Key"
+			srv := testpeer.NewServer(t, so)
+			c := connector("c1", srv.URL, backend.TransportAuto)
+			c.Auth = backend.Auth{Type: backend.AuthAPIKey, APIKey: &backend.APIKeyAuth{In: backend.APIKeyInHeader, Name: "X-API-Key",
+				Value: &backend.Secret{Source: backend.SecretKeychain, Key: "key/api"}}}
+			h := newHarness(t, Options{}, c)
+			ctx := context.Background()
+			if _, err := h.Call(ctx, "c1", "echo", args(t, map[string]any{"message": "a"}), nil); err != nil {
+				t.Fatal(err)
+			}
+			srv.SetAPIKey("rotated")
+			_, err := h.Call(ctx, "c1", "echo", args(t, map[string]any{"message": "b"}), nil)
+			noCanary(t, err)
+			if backend.ErrorCode(err) != backend.EUNAUTHORIZED || !strings.Contains(err.Error(), "refused the credentials") {
+				t.Fatalf("err = %v (code %s)", err, backend.ErrorCode(err))
+			}
+			if st := h.Status("c1"); st.State != backend.StateNeedsAttention {
+				t.Errorf("status = %+v, want needs-attention", st)
+			}
+		})
+	}
+}

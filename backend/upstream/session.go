@@ -61,6 +61,19 @@ func (s *session) toolsChanged(context.Context, *mcp.ToolListChangedRequest) {
 	s.c.mu.Unlock()
 }
 
+// watchSubscription refreshes the tools when the server acknowledges the
+// 2026-07-28 subscriptions/listen stream. go-sdk opens that stream without
+// waiting for it, so a change made between our first listing and the
+// server registering the stream would otherwise go unnoticed.
+func (s *session) watchSubscription(next mcp.MethodHandler) mcp.MethodHandler {
+	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
+		if method == "notifications/subscriptions/acknowledged" {
+			s.toolsChanged(ctx, nil)
+		}
+		return next(ctx, method, req)
+	}
+}
+
 func (s *session) onProgress(_ context.Context, req *mcp.ProgressNotificationClientRequest) {
 	if req.Params == nil {
 		return
@@ -201,6 +214,9 @@ func (m *Manager) open(ctx context.Context, owner *conn, con *backend.Connector,
 		opts.ProgressNotificationHandler = s.onProgress
 	}
 	client := mcp.NewClient(&mcp.Implementation{Name: "patchbay", Title: "Patchbay", Version: m.opts.Version}, opts)
+	if owner != nil {
+		client.AddReceivingMiddleware(s.watchSubscription)
+	}
 
 	// The session context must outlive Connect (go-sdk's SSE transport
 	// reads its stream with it), so the connect timeout cancels it only

@@ -36,9 +36,10 @@ func (c *conn) refresh(ctx context.Context) (backend.ToolChanges, error) {
 	if err != nil {
 		return backend.ToolChanges{}, waitError(ctx, err)
 	}
+	start := time.Now()
 	defs, err := s.listTools(ctx)
 	if err != nil {
-		return backend.ToolChanges{}, c.listFailed(ctx, s, err)
+		return backend.ToolChanges{}, c.listFailed(ctx, s, err, start)
 	}
 	stored, err := c.m.opts.Store.ListTools(ctx, c.id)
 	if err != nil {
@@ -79,8 +80,13 @@ type toolsChangedEvent struct {
 
 // listFailed explains a failed listing; a broken connection is retired so
 // the next use reconnects.
-func (c *conn) listFailed(ctx context.Context, s *session, err error) error {
+func (c *conn) listFailed(ctx context.Context, s *session, err error, start time.Time) error {
 	name := s.connector.Name
+	if f := refusedSince(s, start); f != nil {
+		c.failSession(s, f)
+		return &backend.Error{Code: f.code, Slug: f.slug, Message: fmt.Sprintf("Listing the tools of %q failed: %s", name, f.detail),
+			SuggestedFix: f.fix, Err: s.red.Error(err)}
+	}
 	rpcErr := serverAnswer(err)
 	switch {
 	case ctx.Err() != nil:

@@ -115,6 +115,14 @@ func (s *Server) Stop() {
 	}
 }
 
+// SetAPIKey changes the key the server requires (a key revoked or rotated
+// while clients are connected).
+func (s *Server) SetAPIKey(key string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.opts.APIKey = key
+}
+
 // ExpireSessions makes the server forget every session (as when sessions
 // time out) while it keeps running.
 func (s *Server) ExpireSessions() {
@@ -163,8 +171,11 @@ func (s *Server) serve(l net.Listener) {
 // authorize records each request and enforces the API key.
 func (s *Server) authorize(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		key := s.opts.APIKey
+		s.mu.Unlock()
 		ok := true
-		if key := s.opts.APIKey; key != "" {
+		if key != "" {
 			if s.opts.KeyQuery != "" {
 				ok = r.URL.Query().Get(s.opts.KeyQuery) == key
 			} else {
