@@ -249,7 +249,10 @@ func (m *Manager) credentials(ctx context.Context, con *backend.Connector) (cred
 	var creds credentials
 	var secrets []string
 	resolve := func(s *backend.Secret) (string, error) {
-		if s.Value != "" {
+		if name, ok := backend.ParseEnvRef(s.Value); ok {
+			// An unsaved form may still hold "${NAME}": a reference, not a value.
+			s = &backend.Secret{Source: backend.SecretEnv, Env: name}
+		} else if s.Value != "" {
 			return s.Value, nil
 		}
 		if m.opts.Secrets == nil {

@@ -30,24 +30,38 @@ func (m *Manager) RefreshTools(ctx context.Context, id string) (backend.ToolChan
 }
 
 func (c *conn) refresh(ctx context.Context) (backend.ToolChanges, error) {
+	ch, s, err := c.refreshLocked(ctx)
+	if err != nil || ch.Empty() {
+		return ch, err
+	}
+	// Outside refreshMu, so that a listener may refresh again.
+	s.log.Info("upstream tools changed", "added", ch.Added, "removed", ch.Removed, "changed", ch.Changed)
+	c.m.pub.Publish(backend.NewEvent(backend.EventToolsChanged, toolsChangedEvent{ConnectorID: c.id, ToolChanges: ch}))
+	if f := c.m.opts.OnToolsChanged; f != nil {
+		f(c.id, ch)
+	}
+	return ch, nil
+}
+
+func (c *conn) refreshLocked(ctx context.Context) (backend.ToolChanges, *session, error) {
 	c.refreshMu.Lock()
 	defer c.refreshMu.Unlock()
 	s, err := c.session(ctx)
 	if err != nil {
-		return backend.ToolChanges{}, waitError(ctx, err)
+		return backend.ToolChanges{}, nil, waitError(ctx, err)
 	}
 	start := time.Now()
 	defs, err := s.listTools(ctx)
 	if err != nil {
-		return backend.ToolChanges{}, c.listFailed(ctx, s, err, start)
+		return backend.ToolChanges{}, s, c.listFailed(ctx, s, err, start)
 	}
 	stored, err := c.m.opts.Store.ListTools(ctx, c.id)
 	if err != nil {
-		return backend.ToolChanges{}, fmt.Errorf("reading stored tools of %s: %w", c.id, err)
+		return backend.ToolChanges{}, s, fmt.Errorf("reading stored tools of %s: %w", c.id, err)
 	}
 	merged, ch := backend.MergeTools(s.connector, stored, defs, c.m.opts.GlobalDefaultPolicy(), time.Now().UTC())
 	if err := c.m.opts.Store.ReplaceTools(ctx, c.id, merged); err != nil {
-		return backend.ToolChanges{}, fmt.Errorf("storing tools of %s: %w", c.id, err)
+		return backend.ToolChanges{}, s, fmt.Errorf("storing tools of %s: %w", c.id, err)
 	}
 	count := 0
 	for _, t := range merged {
@@ -62,14 +76,7 @@ func (c *conn) refresh(ctx context.Context) (backend.ToolChanges, error) {
 	if changedCount {
 		c.publishNow()
 	}
-	if !ch.Empty() {
-		s.log.Info("upstream tools changed", "added", ch.Added, "removed", ch.Removed, "changed", ch.Changed)
-		c.m.pub.Publish(backend.NewEvent(backend.EventToolsChanged, toolsChangedEvent{ConnectorID: c.id, ToolChanges: ch}))
-		if f := c.m.opts.OnToolsChanged; f != nil {
-			f(c.id, ch)
-		}
-	}
-	return ch, nil
+	return ch, s, nil
 }
 
 // toolsChangedEvent is the data of EventToolsChanged.

@@ -3,6 +3,9 @@ package upstream
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"testing"
 	"time"
@@ -147,5 +150,89 @@ func waitChange(t *testing.T, h *harness, ok func(toolsChangedEvent) bool) {
 			defer h.mu.Unlock()
 			t.Fatalf("the expected tool change was not reported; got %+v", h.changes)
 		}
+	}
+}
+
+// rawToolsServer speaks just enough MCP (2025-11-25, JSON replies) to list
+// tools whose schemas no go-sdk server would send.
+func rawToolsServer(t *testing.T, tools string) string {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			w.WriteHeader(http.StatusMethodNotAllowed)
+			return
+		}
+		var msg struct {
+			ID     json.RawMessage `json:"id"`
+			Method string          `json:"method"`
+		}
+		_ = json.NewDecoder(r.Body).Decode(&msg)
+		if msg.ID == nil {
+			w.WriteHeader(http.StatusAccepted)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		switch msg.Method {
+		case "initialize":
+			fmt.Fprintf(w, `{"jsonrpc":"2.0","id":%s,"result":{"protocolVersion":"2025-11-25","capabilities":{"tools":{}},"serverInfo":{"name":"raw","version":"0"}}}`, msg.ID)
+		case "tools/list":
+			fmt.Fprintf(w, `{"jsonrpc":"2.0","id":%s,"result":{"tools":%s}}`, msg.ID, tools)
+		default:
+			fmt.Fprintf(w, `{"jsonrpc":"2.0","id":%s,"error":{"code":-32601,"message":"method not found"}}`, msg.ID)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+func TestMalformedUpstreamSchemasAreNormalised(t *testing.T) {
+	url := rawToolsServer(t, `[
+		{"name":"no-schema"},
+		{"name":"null-schema","inputSchema":null},
+		{"name":"string-schema","inputSchema":"object","outputSchema":"nope"},
+		{"name":"array-type","inputSchema":{"type":"array","items":{}}},
+		{"name":"fine","inputSchema":{"type":"object","properties":{"q":{"type":"string"}}},"outputSchema":{"type":"object"}}
+	]`)
+	h := newHarness(t, Options{}, connector("c1", url, backend.TransportAuto))
+	ch, err := h.RefreshTools(context.Background(), "c1")
+	if err != nil {
+		t.Fatalf("RefreshTools: %v", err)
+	}
+	if len(ch.Added) != 5 {
+		t.Fatalf("added = %v", ch.Added)
+	}
+	gw := mcp.NewServer(&mcp.Implementation{Name: "gw", Version: "1"}, nil)
+	for _, name := range ch.Added {
+		tool := h.store.tool("c1", name)
+		want := `{"type":"object"}`
+		if name == "fine" {
+			want = `{"properties":{"q":{"type":"string"}},"type":"object"}` // re-encoded by go-sdk: keys sorted
+		}
+		if string(tool.InputSchema) != want {
+			t.Errorf("%s input schema = %s, want %s", name, tool.InputSchema, want)
+		}
+		if name == "string-schema" && tool.OutputSchema != nil {
+			t.Errorf("non-object output schema kept: %s", tool.OutputSchema)
+		}
+		// Serving it must not panic.
+		gw.AddTool(&mcp.Tool{Name: name, InputSchema: tool.InputSchema, OutputSchema: tool.OutputSchema},
+			func(context.Context, *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+				return &mcp.CallToolResult{}, nil
+			})
+	}
+}
+
+func TestBackoffIsCapped(t *testing.T) {
+	m := NewManager(Options{Store: newMemStore(), BackoffInitial: 100 * time.Millisecond, BackoffMax: 2 * time.Second})
+	defer m.Close()
+	prevMax := time.Duration(0)
+	for n := 1; n < 60; n++ {
+		d := m.backoff(n)
+		if d > 2*time.Second || d < 50*time.Millisecond {
+			t.Fatalf("backoff(%d) = %s", n, d)
+		}
+		prevMax = max(prevMax, d)
+	}
+	if prevMax < time.Second {
+		t.Errorf("backoff never grew: max %s", prevMax)
 	}
 }
