@@ -141,6 +141,11 @@ func (c *conn) callFailed(ctx context.Context, s *session, tool string, err erro
 		return false, &backend.Error{Code: f.code, Slug: f.slug,
 			Message: fmt.Sprintf("Calling %q on %q failed: %s", tool, name, f.detail), SuggestedFix: f.fix, Err: cause}
 	}
+	if f.slug == "upstream_server_error" {
+		// An HTTP 5xx for this one request: the session itself still works.
+		return false, &backend.Error{Code: f.code, Slug: f.slug,
+			Message: fmt.Sprintf("Calling %q on %q failed: %s", tool, name, f.detail), SuggestedFix: f.fix, Err: cause}
+	}
 	detail, fix := f.detail, f.fix
 	if errors.Is(err, mcp.ErrConnectionClosed) || f.slug == "upstream_connect_failed" {
 		detail = "the connection was lost during the call."

@@ -106,9 +106,7 @@ func (t *tester) run(ctx context.Context) {
 
 	// Resolve the host name.
 	began := t.start(stepResolve)
-	var ips []string
 	if ip := net.ParseIP(host); ip != nil {
-		ips = []string{ip.String()}
 		t.ok(stepResolve, "IP address, no lookup needed", time.Since(began))
 	} else {
 		rctx, cancel := context.WithTimeout(ctx, timeout)
@@ -118,14 +116,14 @@ func (t *tester) run(ctx context.Context) {
 			t.fail(stepResolve, t.diagnoseNet(err), time.Since(began))
 			return
 		}
-		ips = addrs
-		t.ok(stepResolve, strings.Join(ips, ", "), time.Since(began))
+		t.ok(stepResolve, strings.Join(addrs, ", "), time.Since(began))
 	}
 
 	// Open a TCP connection.
 	began = t.start(stepConnect)
 	d := net.Dialer{Timeout: timeout}
-	raw, err := d.DialContext(ctx, "tcp", net.JoinHostPort(ips[0], portOf(u)))
+	// By name, so that every address found is tried (IPv4 and IPv6).
+	raw, err := d.DialContext(ctx, "tcp", net.JoinHostPort(host, portOf(u)))
 	if err != nil {
 		t.fail(stepConnect, t.diagnoseNet(err), time.Since(began))
 		return

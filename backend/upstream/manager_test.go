@@ -387,3 +387,18 @@ func TestKeyRevokedMidSession(t *testing.T) {
 		})
 	}
 }
+
+// An HTTP 500 for one call is reported with the server's text, and the
+// session stays up.
+func TestServerErrorOnCallKeepsSession(t *testing.T) {
+	url := rawToolsServer(t, `[{"name":"t","inputSchema":{"type":"object"}}]`)
+	h := newHarness(t, Options{}, connector("c1", url, backend.TransportStreamableHTTP))
+	_, err := h.Call(context.Background(), "c1", "t", nil, nil)
+	if backend.ErrorCode(err) != backend.EUNAVAILABLE || !strings.Contains(err.Error(), "upstream database is down") ||
+		!strings.Contains(err.Error(), "server's side") {
+		t.Fatalf("err = %v", err)
+	}
+	if st := h.Status("c1"); st.State != backend.StateConnected {
+		t.Errorf("status = %+v, want still connected", st)
+	}
+}

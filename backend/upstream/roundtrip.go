@@ -1,7 +1,6 @@
 package upstream
 
 import (
-	"context"
 	"errors"
 	"io"
 	"log/slog"
@@ -193,9 +192,4 @@ func (b *watchedBody) Read(p []byte) (int, error) {
 func (b *watchedBody) Close() error {
 	b.once.Do(func() { b.onEnd(errors.New("stream closed")) })
 	return b.ReadCloser.Close()
-}
-
-// contextError reports whether err is only the caller's context ending.
-func contextError(ctx context.Context, err error) bool {
-	return ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded))
 }

@@ -103,9 +103,12 @@ func (c *conn) listFailed(ctx context.Context, s *session, err error, start time
 			Message: fmt.Sprintf("%q could not list its tools: %s", name, s.red.String(rpcErr.Message)), Err: s.red.Error(err)}
 	}
 	f := diagnose(s.connector, err, s.rt.obs.snapshot(), c.m.opts.ConnectTimeout, s.red)
-	if f.state != backend.StateError {
+	switch {
+	case f.state != backend.StateError:
 		c.failSession(s, f)
-	} else {
+	case f.slug == "upstream_server_error":
+		// An HTTP 5xx for this request: the session itself still works.
+	default:
 		c.lost(s, f.detail)
 	}
 	return &backend.Error{Code: f.code, Slug: f.slug, Message: fmt.Sprintf("Listing the tools of %q failed: %s", name, f.detail),

@@ -154,7 +154,8 @@ func waitChange(t *testing.T, h *harness, ok func(toolsChangedEvent) bool) {
 }
 
 // rawToolsServer speaks just enough MCP (2025-11-25, JSON replies) to list
-// tools whose schemas no go-sdk server would send.
+// tools whose schemas no go-sdk server would send; every tools/call fails
+// with HTTP 500.
 func rawToolsServer(t *testing.T, tools string) string {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
@@ -176,6 +177,8 @@ func rawToolsServer(t *testing.T, tools string) string {
 			fmt.Fprintf(w, `{"jsonrpc":"2.0","id":%s,"result":{"protocolVersion":"2025-11-25","capabilities":{"tools":{}},"serverInfo":{"name":"raw","version":"0"}}}`, msg.ID)
 		case "tools/list":
 			fmt.Fprintf(w, `{"jsonrpc":"2.0","id":%s,"result":{"tools":%s}}`, msg.ID, tools)
+		case "tools/call":
+			http.Error(w, "upstream database is down", http.StatusInternalServerError)
 		default:
 			fmt.Fprintf(w, `{"jsonrpc":"2.0","id":%s,"error":{"code":-32601,"message":"method not found"}}`, msg.ID)
 		}
