@@ -42,3 +42,6 @@ type NopPublisher struct{}
 
 // Publish implements Publisher.
 func (NopPublisher) Publish(Event) {}
+
+// DecodeEvent decodes the data of e into v.
+func DecodeEvent(e Event, v any) error { return json.Unmarshal(e.Data, v) }

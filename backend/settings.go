@@ -55,7 +55,7 @@ func (s *Settings) ApprovalTimeout() time.Duration {
 }
 
 // Addr returns the loopback listen address for the configured port.
-func (s *Settings) Addr() string {
+func (s Settings) Addr() string {
 	return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.Port))
 }
 

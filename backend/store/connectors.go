@@ -174,6 +174,49 @@ func (db *DB) ReplaceTools(ctx context.Context, connectorID string, tools []*bac
 	})
 }
 
+// UpdateTools replaces a connector's tools with what fn makes of the stored
+// ones, in one transaction, so a concurrent policy change cannot be lost
+// between reading and writing.
+func (db *DB) UpdateTools(ctx context.Context, connectorID string, fn func(stored []*backend.Tool) ([]*backend.Tool, error)) error {
+	return db.update(ctx, func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketConnectors).Get([]byte(connectorID)) == nil {
+			return notFound("connector", connectorID, fixConnector)
+		}
+		parent := tx.Bucket(bucketTools)
+		var stored []*backend.Tool
+		if b := parent.Bucket([]byte(connectorID)); b != nil {
+			err := b.ForEach(func(k, v []byte) error {
+				t := new(backend.Tool)
+				if err := json.Unmarshal(v, t); err != nil {
+					return err
+				}
+				stored = append(stored, t)
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			if err := parent.DeleteBucket([]byte(connectorID)); err != nil {
+				return err
+			}
+		}
+		tools, err := fn(stored)
+		if err != nil {
+			return err
+		}
+		b, err := parent.CreateBucket([]byte(connectorID))
+		if err != nil {
+			return err
+		}
+		for _, t := range tools {
+			if err := putJSON(b, t.Name, t); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // UpdateTool applies fn to one stored tool and saves the result, in one
 // transaction.
 func (db *DB) UpdateTool(ctx context.Context, connectorID, name string, fn func(*backend.Tool) error) error {

@@ -412,3 +412,29 @@ func TestClosedDatabaseErrors(t *testing.T) {
 		t.Fatalf("closed db error is not a *backend.Error: %v", err)
 	}
 }
+
+func TestUpdateToolsIsOneTransaction(t *testing.T) {
+	db := open(t, t.TempDir(), nil)
+	c := connector("Tools")
+	db.PutConnector(ctx, c)
+	db.ReplaceTools(ctx, c.ID, []*backend.Tool{{ConnectorID: c.ID, ToolDef: backend.ToolDef{Name: "a"}, Policy: backend.PolicyNeedsApproval}})
+	err := db.UpdateTools(ctx, c.ID, func(stored []*backend.Tool) ([]*backend.Tool, error) {
+		if len(stored) != 1 || stored[0].Name != "a" {
+			t.Errorf("fn saw %+v", stored)
+		}
+		return append(stored, &backend.Tool{ConnectorID: c.ID, ToolDef: backend.ToolDef{Name: "b"}}), nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := db.ListTools(ctx, c.ID); len(got) != 2 || got[0].Policy != backend.PolicyNeedsApproval {
+		t.Fatalf("after UpdateTools: %+v", got)
+	}
+	boom := errors.New("boom")
+	if err := db.UpdateTools(ctx, c.ID, func([]*backend.Tool) ([]*backend.Tool, error) { return nil, boom }); !errors.Is(err, boom) {
+		t.Fatalf("error not returned: %v", err)
+	}
+	if got, _ := db.ListTools(ctx, c.ID); len(got) != 2 {
+		t.Fatalf("a failed UpdateTools changed the tools: %+v", got)
+	}
+}

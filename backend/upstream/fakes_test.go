@@ -82,6 +82,15 @@ func (s *memStore) ReplaceTools(_ context.Context, id string, tools []*backend.T
 	return nil
 }
 
+func (s *memStore) UpdateTools(ctx context.Context, id string, fn func([]*backend.Tool) ([]*backend.Tool, error)) error {
+	stored, _ := s.ListTools(ctx, id)
+	tools, err := fn(stored)
+	if err != nil {
+		return err
+	}
+	return s.ReplaceTools(ctx, id, tools)
+}
+
 func (s *memStore) tool(id, name string) *backend.Tool {
 	s.mu.Lock()
 	defer s.mu.Unlock()

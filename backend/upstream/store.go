@@ -14,7 +14,9 @@ type Store interface {
 	// connector.
 	SetDetectedTransport(ctx context.Context, id, transport string) error
 	ListTools(ctx context.Context, connectorID string) ([]*backend.Tool, error)
-	ReplaceTools(ctx context.Context, connectorID string, tools []*backend.Tool) error
+	// UpdateTools replaces the connector's tools with what fn makes of the
+	// stored ones, atomically (a policy edit in between is never lost).
+	UpdateTools(ctx context.Context, connectorID string, fn func(stored []*backend.Tool) ([]*backend.Tool, error)) error
 }
 
 // OAuth supplies tokens for connectors with Auth.Type == oauth. The OAuth

@@ -55,12 +55,13 @@ func (c *conn) refreshLocked(ctx context.Context) (backend.ToolChanges, *session
 	if err != nil {
 		return backend.ToolChanges{}, s, c.listFailed(ctx, s, err, start)
 	}
-	stored, err := c.m.opts.Store.ListTools(ctx, c.id)
+	var merged []*backend.Tool
+	var ch backend.ToolChanges
+	err = c.m.opts.Store.UpdateTools(ctx, c.id, func(stored []*backend.Tool) ([]*backend.Tool, error) {
+		merged, ch = backend.MergeTools(s.connector, stored, defs, c.m.opts.GlobalDefaultPolicy(), time.Now().UTC())
+		return merged, nil
+	})
 	if err != nil {
-		return backend.ToolChanges{}, s, fmt.Errorf("reading stored tools of %s: %w", c.id, err)
-	}
-	merged, ch := backend.MergeTools(s.connector, stored, defs, c.m.opts.GlobalDefaultPolicy(), time.Now().UTC())
-	if err := c.m.opts.Store.ReplaceTools(ctx, c.id, merged); err != nil {
 		return backend.ToolChanges{}, s, fmt.Errorf("storing tools of %s: %w", c.id, err)
 	}
 	count := 0

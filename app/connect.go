@@ -1,0 +1,60 @@
+package app
+
+import (
+	"context"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/patchbay/patchbay/backend"
+	"github.com/patchbay/patchbay/backend/api"
+	"github.com/patchbay/patchbay/backend/secrets"
+	"github.com/patchbay/patchbay/backend/store"
+)
+
+// ConnectOptions configure Connect.
+type ConnectOptions struct {
+	Dir     string
+	Version string
+	// Secrets overrides the OS keychain (tests).
+	Secrets backend.SecretStore
+}
+
+// Connect returns an admin API client for the CLI: the running instance's
+// API when one answers, else an in-process backend on the same data
+// directory. release frees what Connect opened.
+func Connect(ctx context.Context, o ConnectOptions) (cl *api.Client, release func(), err error) {
+	dir := o.Dir
+	if dir == "" {
+		if dir, err = store.DefaultDir(); err != nil {
+			return nil, nil, err
+		}
+	}
+	sec := o.Secrets
+	if sec == nil {
+		sec = secrets.NewKeychain(nil)
+	}
+	if inst := ReadInstance(dir); inst != nil && processAlive(inst.PID) {
+		tok := strings.TrimSpace(os.Getenv("PATCHBAY_ADMIN_TOKEN"))
+		if tok == "" {
+			if tok, err = sec.Get(ctx, backend.AdminTokenKey); err != nil {
+				return nil, nil, adminTokenError(err)
+			}
+		}
+		cl := &api.Client{BaseURL: inst.URL(), Token: tok, HTTP: &http.Client{}}
+		hctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		if err := cl.Do(hctx, http.MethodGet, "/api/v1/health", nil, nil); err == nil {
+			return cl, func() {}, nil
+		}
+		return nil, nil, backend.Errorf(backend.EUNAVAILABLE, "Patchbay is running (pid %d) but its API does not answer at %s.", inst.PID, inst.URL()).
+			WithSlug("instance_unreachable").
+			WithFix("Wait a moment and try again; if it stays stuck, quit that Patchbay and start it again.")
+	}
+	core, err := Open(ctx, Options{Dir: dir, Version: o.Version, Secrets: sec})
+	if err != nil {
+		return nil, nil, err
+	}
+	return api.NewInProcessClient(core.API.InProcessHandler()), func() { core.Close() }, nil
+}

@@ -1,0 +1,197 @@
+// Package app wires Patchbay together and hosts it: the headless server
+// (`patchbay serve`), the desktop window (Wails, built with the desktop tag)
+// and the in-process backend the CLI uses when no instance is running.
+//
+// Core is the one place where the backend packages meet: the store, the
+// keychain, the registry, the upstream manager, the event hub and the admin
+// API. Every mode builds the same Core, so they cannot drift apart.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+
+	"github.com/patchbay/patchbay/backend"
+	"github.com/patchbay/patchbay/backend/api"
+	"github.com/patchbay/patchbay/backend/events"
+	"github.com/patchbay/patchbay/backend/registry"
+	"github.com/patchbay/patchbay/backend/secrets"
+	"github.com/patchbay/patchbay/backend/store"
+	"github.com/patchbay/patchbay/backend/upstream"
+)
+
+// Options configure a Core.
+type Options struct {
+	// Dir is the data directory; empty means store.DefaultDir().
+	Dir     string
+	Version string
+	// Frontend is the built web UI.
+	Frontend fs.FS
+	// Secrets overrides the OS keychain (tests).
+	Secrets backend.SecretStore
+	Logger  *slog.Logger
+	// NeedAdminToken makes Open load or create the admin token, which the
+	// loopback listener needs; the CLI's in-process core does not.
+	NeedAdminToken bool
+}
+
+// Core is a fully wired Patchbay backend without a listener.
+type Core struct {
+	Dir        string
+	Version    string
+	Log        *slog.Logger
+	DB         *store.DB
+	Secrets    backend.SecretStore
+	Events     *events.Hub
+	Registry   *registry.Registry
+	Upstream   *upstream.Manager
+	API        *api.Server
+	AdminToken string
+
+	// baseURL is set once the listener is up.
+	mu      sync.RWMutex
+	baseURL string
+
+	closeOnce sync.Once
+}
+
+// Open builds a Core: it opens the store (failing fast when another
+// instance holds it) and wires every service.
+func Open(ctx context.Context, o Options) (*Core, error) {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	dir := o.Dir
+	if dir == "" {
+		d, err := store.DefaultDir()
+		if err != nil {
+			return nil, err
+		}
+		dir = d
+	}
+	hub := events.New()
+	db, err := store.Open(dir, &store.Options{OnActivity: func(es []*backend.ActivityEntry) {
+		for _, e := range es {
+			hub.Publish(backend.NewEvent(backend.EventActivity, e))
+		}
+	}})
+	if err != nil {
+		return nil, err
+	}
+	c := &Core{Dir: dir, Version: o.Version, Log: o.Logger, DB: db, Events: hub, Secrets: o.Secrets}
+	if c.Secrets == nil {
+		c.Secrets = secrets.NewKeychain(nil)
+	}
+	st := db.Settings()
+	c.baseURL = "http://" + st.Addr()
+	c.Registry = registry.New(registry.Options{Store: db, Secrets: c.Secrets, Publisher: hub, BaseURL: c.BaseURL})
+	c.Upstream = upstream.NewManager(upstream.Options{
+		Store:               db,
+		Secrets:             secrets.NewResolver(c.Secrets),
+		Publisher:           hub,
+		Logger:              o.Logger,
+		Version:             o.Version,
+		GlobalDefaultPolicy: func() string { return db.Settings().DefaultPolicy },
+	})
+	// A connector that changed or went away must not keep its old session.
+	hub.Listen(func(e backend.Event) {
+		if e.Type != backend.EventConnectorChanged {
+			return
+		}
+		var d struct{ ID string }
+		if backend.DecodeEvent(e, &d) == nil && d.ID != "" {
+			c.Upstream.Forget(d.ID)
+		}
+	})
+	if o.NeedAdminToken {
+		tok, err := adminToken(ctx, c.Secrets)
+		if err != nil {
+			c.Close()
+			return nil, err
+		}
+		c.AdminToken = tok
+	}
+	c.API = api.New(api.Options{
+		Services: api.Services{
+			Connectors: c.Registry, Tools: c.Registry, Conversations: c.Registry,
+			Tokens: c.Registry, Settings: c.Registry, Activity: db, Upstream: c.Upstream,
+		},
+		Events:     hub,
+		AdminToken: c.AdminToken,
+		Version:    o.Version,
+		Frontend:   o.Frontend,
+		BaseURL:    c.BaseURL,
+		Logger:     o.Logger,
+	})
+	return c, nil
+}
+
+// BaseURL returns the loopback base URL of the listener.
+func (c *Core) BaseURL() string {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.baseURL
+}
+
+func (c *Core) setBaseURL(u string) {
+	c.mu.Lock()
+	c.baseURL = u
+	c.mu.Unlock()
+}
+
+// Handler returns the handler of the loopback listener: the admin API, the
+// web UI and (once the gateway is wired) the MCP endpoint.
+func (c *Core) Handler() http.Handler {
+	return c.API.Handler()
+}
+
+// Close stops every service and closes the store. Safe to call twice.
+func (c *Core) Close() error {
+	var err error
+	c.closeOnce.Do(func() {
+		if c.Upstream != nil {
+			err = errors.Join(err, c.Upstream.Close())
+		}
+		err = errors.Join(err, c.DB.Close())
+	})
+	return err
+}
+
+// adminToken returns the admin token: PATCHBAY_ADMIN_TOKEN when set, else
+// the one in the keychain, created on first run.
+func adminToken(ctx context.Context, s backend.SecretStore) (string, error) {
+	if t := strings.TrimSpace(os.Getenv("PATCHBAY_ADMIN_TOKEN")); t != "" {
+		return t, nil
+	}
+	t, err := s.Get(ctx, backend.AdminTokenKey)
+	if err == nil && t != "" {
+		return t, nil
+	}
+	if backend.ErrorCode(err) != backend.ENOTFOUND {
+		return "", adminTokenError(err)
+	}
+	t = "pba_" + strings.ToLower(backend.NewTokenValue()[len(backend.TokenPrefix):])
+	if err := s.Set(ctx, backend.AdminTokenKey, t); err != nil {
+		return "", adminTokenError(err)
+	}
+	return t, nil
+}
+
+func adminTokenError(err error) error {
+	var be *backend.Error
+	if errors.As(err, &be) {
+		return &backend.Error{
+			Code: be.Code, Slug: be.Slug, Err: err,
+			Message:      "Cannot read or create the admin token in the keychain: " + be.Message,
+			SuggestedFix: strings.TrimSpace(be.SuggestedFix + " Or set PATCHBAY_ADMIN_TOKEN to a long random value for this run."),
+		}
+	}
+	return fmt.Errorf("admin token: %w", err)
+}
