@@ -73,7 +73,10 @@ func (env *Env) commands() map[string]Command {
 		"approvals":    {"list pending approvals; allow or deny them", runApprovals},
 		"activity":     {"show the activity log (--follow for live)", runActivity},
 		"settings":     {"show or change settings", runSettings},
-		"version":      {"print the version", func(ctx context.Context, env *Env, args []string) error { fmt.Fprintln(env.Stdout, "patchbay", env.Version); return nil }},
+		"version": {"print the version", func(ctx context.Context, env *Env, args []string) error {
+			fmt.Fprintln(env.Stdout, "patchbay", env.Version)
+			return nil
+		}},
 	}
 	for k, v := range env.Extra {
 		cmds[k] = v

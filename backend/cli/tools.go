@@ -135,7 +135,7 @@ func toolsRefresh(ctx context.Context, env *Env, args []string) error {
 func runConversation(ctx context.Context, env *Env, args []string) error {
 	return subcommand(ctx, env, "conversation", args, map[string]func(context.Context, *Env, []string) error{
 		"list": convList, "show": convShow, "create": convCreate, "rename": convRename, "delete": convDelete,
-		"enable": func(ctx context.Context, env *Env, a []string) error { return convToggle(ctx, env, a, true) },
+		"enable":  func(ctx context.Context, env *Env, a []string) error { return convToggle(ctx, env, a, true) },
 		"disable": func(ctx context.Context, env *Env, a []string) error { return convToggle(ctx, env, a, false) },
 	}, []string{"list", "show", "create", "rename", "delete", "enable", "disable"})
 }
