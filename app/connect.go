@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"os"
 	"strings"
@@ -52,7 +53,10 @@ func Connect(ctx context.Context, o ConnectOptions) (cl *api.Client, release fun
 			WithSlug("instance_unreachable").
 			WithFix("Wait a moment and try again; if it stays stuck, quit that Patchbay and start it again.")
 	}
-	core, err := Open(ctx, Options{Dir: dir, Version: o.Version, Secrets: sec})
+	// Only errors are worth showing from a one-command backend; the CLI
+	// prints the outcome itself.
+	quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+	core, err := Open(ctx, Options{Dir: dir, Version: o.Version, Secrets: sec, Logger: quiet})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -129,6 +129,9 @@ func Open(ctx context.Context, o Options) (*Core, error) {
 		Frontend:   o.Frontend,
 		BaseURL:    c.BaseURL,
 		Logger:     o.Logger,
+		// Only a long-running instance connects on save; the CLI's
+		// in-process core lives for one command.
+		ConnectOnSave: o.NeedAdminToken,
 	})
 	return c, nil
 }

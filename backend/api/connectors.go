@@ -109,7 +109,7 @@ func (s *Server) updateConnector(w http.ResponseWriter, r *http.Request) error {
 // refreshInBackground connects a new or edited connector so that its status
 // and tools show up without the person asking; failures show as status.
 func (s *Server) refreshInBackground(id string) {
-	if s.opts.Upstream == nil {
+	if s.opts.Upstream == nil || !s.opts.ConnectOnSave {
 		return
 	}
 	go func() {

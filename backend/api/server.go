@@ -75,6 +75,10 @@ type Options struct {
 	// conversation URLs and setup snippets.
 	BaseURL func() string
 	Logger  *slog.Logger
+	// ConnectOnSave connects a connector in the background after it is
+	// created or edited, so its status and tools appear without asking. The
+	// CLI's short-lived in-process server leaves it off.
+	ConnectOnSave bool
 }
 
 // Server is the admin API handler.
