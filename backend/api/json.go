@@ -75,9 +75,14 @@ func readJSON(r *http.Request, v any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
 		return backend.Errorf(backend.EINVALID, "The request body must be JSON (Content-Type: application/json), not %s.", ct).WithSlug("bad_content_type")
 	}
-	dec := json.NewDecoder(io.LimitReader(r.Body, maxBody+1))
+	lr := &io.LimitedReader{R: r.Body, N: maxBody + 1}
+	dec := json.NewDecoder(lr)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
+		if lr.N <= 0 {
+			return backend.Errorf(backend.EINVALID, "The request body is larger than %d KiB.", maxBody/1024).
+				WithSlug("body_too_large").WithFix("Use a smaller icon (at most 64 KiB).")
+		}
 		return badJSON(err)
 	}
 	if dec.More() {
@@ -105,8 +110,8 @@ func badJSON(err error) error {
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		p.Add(strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`), "is not a known field")
 		return p.Err("request")
-	case strings.Contains(err.Error(), "http: request body too large"), errors.Is(err, io.ErrUnexpectedEOF):
-		return backend.Errorf(backend.EINVALID, "The request body is incomplete or larger than %d KiB.", maxBody/1024).WithSlug("bad_json")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return backend.Errorf(backend.EINVALID, "The request body is not valid JSON: it ends in the middle of a value.").WithSlug("bad_json")
 	default:
 		return backend.Errorf(backend.EINVALID, "The request body could not be read: %v.", err).WithSlug("bad_json")
 	}
