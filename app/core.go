@@ -21,6 +21,7 @@ import (
 	"github.com/patchbay/patchbay/backend"
 	"github.com/patchbay/patchbay/backend/api"
 	"github.com/patchbay/patchbay/backend/events"
+	"github.com/patchbay/patchbay/backend/oauth"
 	"github.com/patchbay/patchbay/backend/registry"
 	"github.com/patchbay/patchbay/backend/secrets"
 	"github.com/patchbay/patchbay/backend/store"
@@ -52,6 +53,7 @@ type Core struct {
 	Events     *events.Hub
 	Registry   *registry.Registry
 	Upstream   *upstream.Manager
+	OAuth      *oauth.Manager
 	API        *api.Server
 	AdminToken string
 
@@ -92,9 +94,23 @@ func Open(ctx context.Context, o Options) (*Core, error) {
 	st := db.Settings()
 	c.baseURL = "http://" + st.Addr()
 	c.Registry = registry.New(registry.Options{Store: db, Secrets: c.Secrets, Publisher: hub, BaseURL: c.BaseURL})
+	c.OAuth = oauth.New(oauth.Options{
+		Secrets: c.Secrets, KV: db, Publisher: hub, Logger: o.Logger, UserAgent: "Patchbay/" + o.Version,
+		// After a sign-in the session reconnects with the new token (at
+		// once in a long-running instance); after a sign-out it closes.
+		OnSignIn: func(id string) {
+			if !o.NeedAdminToken {
+				c.Upstream.Forget(id)
+				return
+			}
+			go func() { _ = c.Upstream.Reconnect(context.Background(), id) }()
+		},
+		OnSignOut: func(id string) { c.Upstream.Forget(id) },
+	})
 	c.Upstream = upstream.NewManager(upstream.Options{
 		Store:               db,
 		Secrets:             secrets.NewResolver(c.Secrets),
+		OAuth:               c.OAuth,
 		Publisher:           hub,
 		Logger:              o.Logger,
 		Version:             o.Version,
@@ -108,6 +124,7 @@ func Open(ctx context.Context, o Options) (*Core, error) {
 		var d struct{ ID string }
 		if backend.DecodeEvent(e, &d) == nil && d.ID != "" {
 			c.Upstream.Forget(d.ID)
+			c.OAuth.Forget(d.ID)
 		}
 	})
 	if o.NeedAdminToken {
@@ -133,6 +150,7 @@ func Open(ctx context.Context, o Options) (*Core, error) {
 		// in-process core lives for one command.
 		ConnectOnSave: o.NeedAdminToken,
 	})
+	c.API.HandleOAuth(c.OAuth)
 	return c, nil
 }
 
@@ -159,6 +177,9 @@ func (c *Core) Handler() http.Handler {
 func (c *Core) Close() error {
 	var err error
 	c.closeOnce.Do(func() {
+		if c.OAuth != nil {
+			err = errors.Join(err, c.OAuth.Close())
+		}
 		if c.Upstream != nil {
 			err = errors.Join(err, c.Upstream.Close())
 		}

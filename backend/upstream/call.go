@@ -166,6 +166,10 @@ func refusedSince(s *session, start time.Time) *failure {
 		return nil
 	}
 	f := &failure{code: backend.EUNAVAILABLE, state: backend.StateError}
+	if signIn := asSignIn(v.signIn); signIn != nil {
+		// The OAuth layer said why (expired, revoked, more scopes needed).
+		return signInFailure(f, signIn, s.red)
+	}
 	return authFailure(s.connector, *v.auth, f)
 }
 

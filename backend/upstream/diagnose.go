@@ -150,16 +150,7 @@ func diagnose(c *backend.Connector, err error, v logView, timeout time.Duration,
 		signIn = asSignIn(v.signIn)
 	}
 	if signIn != nil || errors.Is(err, errNoOAuth) {
-		f.step, f.code, f.slug, f.state = stepAuth, backend.EUNAUTHORIZED, "upstream_needs_sign_in", backend.StateNeedsSignIn
-		f.detail = "Patchbay is not signed in to this server."
-		if signIn != nil {
-			var be *backend.Error
-			if errors.As(signIn.cause, &be) && be.Message != "" {
-				f.detail = "not signed in: " + red.String(be.Message)
-			}
-		}
-		f.fix = "Sign in from the connector's page."
-		return f
+		return signInFailure(f, signIn, red)
 	}
 
 	var dnsErr *net.DNSError
@@ -244,6 +235,24 @@ func diagnose(c *backend.Connector, err error, v logView, timeout time.Duration,
 	}
 	f.detail = fmt.Sprintf("%s.", strings.TrimSuffix(red.String(err.Error()), "."))
 	f.fix = "Check the URL and that the server is running, then run the connection test."
+	return f
+}
+
+// signInFailure explains a connection the OAuth layer has no token for:
+// its message and fix (how to sign in again) are the person's to read.
+func signInFailure(f *failure, signIn *signInError, red *redactor) *failure {
+	f.step, f.code, f.slug, f.state = stepAuth, backend.EUNAUTHORIZED, "upstream_needs_sign_in", backend.StateNeedsSignIn
+	f.detail = "Patchbay is not signed in to this server."
+	f.fix = "Sign in from the connector's page."
+	var be *backend.Error
+	if signIn != nil && errors.As(signIn.cause, &be) {
+		if be.Message != "" {
+			f.detail = red.String(be.Message)
+		}
+		if be.SuggestedFix != "" {
+			f.fix = red.String(be.SuggestedFix)
+		}
+	}
 	return f
 }
 

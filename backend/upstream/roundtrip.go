@@ -62,7 +62,11 @@ func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if t.oauth != nil {
 		token, err := t.oauth.Token(ctx, t.connector)
 		if err != nil {
-			err = &signInError{cause: err}
+			// Only EUNAUTHORIZED means "sign in"; a provider that cannot be
+			// reached for a refresh is a connection problem, retried.
+			if backend.ErrorCode(err) == backend.EUNAUTHORIZED {
+				err = &signInError{cause: err}
+			}
 			t.obs.failed(r, err)
 			return nil, t.red.Error(err)
 		}
@@ -125,7 +129,9 @@ func (t *authTransport) retryAuthorized(r *http.Request, resp *http.Response) *h
 	ctx := r.Context()
 	token, err := t.oauth.Unauthorized(ctx, t.connector, resp.Header.Get("WWW-Authenticate"))
 	if err != nil {
-		t.obs.setSignIn(&signInError{cause: err})
+		if backend.ErrorCode(err) == backend.EUNAUTHORIZED {
+			t.obs.setSignIn(&signInError{cause: err})
+		}
 		return resp
 	}
 	if token == "" || (r.Body != nil && r.Body != http.NoBody && r.GetBody == nil) {
