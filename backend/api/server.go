@@ -21,7 +21,6 @@ import (
 	"crypto/subtle"
 	"io/fs"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -29,6 +28,7 @@ import (
 
 	"github.com/patchbay/patchbay/backend"
 	"github.com/patchbay/patchbay/backend/events"
+	"github.com/patchbay/patchbay/backend/loopback"
 )
 
 // Upstream is what the API needs of the upstream manager.
@@ -217,13 +217,13 @@ func (s *Server) guard(next http.Handler, inProcess bool) http.Handler {
 		w.Header().Set("Referrer-Policy", "no-referrer")
 		if !inProcess {
 			w.Header().Set("X-Frame-Options", "DENY")
-			if !allowedHost(r.Host) {
+			if !loopback.HostAllowed(r.Host) {
 				s.writeError(w, r, backend.Errorf(backend.EFORBIDDEN, "Requests for the host %q are refused.", r.Host).
 					WithSlug("bad_host").
 					WithFix("Use http://127.0.0.1 or http://localhost with Patchbay's port; other names are refused to stop DNS-rebinding attacks."))
 				return
 			}
-			if o := r.Header.Get("Origin"); o != "" && !sameOrigin(o, r.Host) {
+			if o := r.Header.Get("Origin"); o != "" && !loopback.SameOrigin(o, r.Host) {
 				s.writeError(w, r, backend.Errorf(backend.EFORBIDDEN, "Requests from the web origin %q are refused.", o).
 					WithSlug("bad_origin").
 					WithFix("Only Patchbay's own pages may call its API."))
@@ -239,26 +239,6 @@ func (s *Server) guard(next http.Handler, inProcess bool) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
-}
-
-// allowedHost accepts only loopback names: a rebinding attack arrives with
-// the attacker's host name.
-func allowedHost(hostport string) bool {
-	host := hostport
-	if h, _, err := net.SplitHostPort(hostport); err == nil {
-		host = h
-	}
-	host = strings.Trim(host, "[]")
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
-// sameOrigin reports whether the Origin header names this server.
-func sameOrigin(origin, host string) bool {
-	return strings.EqualFold(origin, "http://"+host) || strings.EqualFold(origin, "https://"+host)
 }
 
 const cookieName = "patchbay_session"
