@@ -15,11 +15,13 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 
 	"github.com/patchbay/patchbay/backend"
 	"github.com/patchbay/patchbay/backend/api"
+	"github.com/patchbay/patchbay/backend/clients"
 	"github.com/patchbay/patchbay/backend/events"
 	"github.com/patchbay/patchbay/backend/oauth"
 	"github.com/patchbay/patchbay/backend/registry"
@@ -55,6 +57,7 @@ type Core struct {
 	Upstream   *upstream.Manager
 	OAuth      *oauth.Manager
 	API        *api.Server
+	Clients    *clients.Service
 	AdminToken string
 
 	// baseURL is set once the listener is up.
@@ -151,6 +154,17 @@ func Open(ctx context.Context, o Options) (*Core, error) {
 		ConnectOnSave: o.NeedAdminToken,
 	})
 	c.API.HandleOAuth(c.OAuth)
+	// A stdio bridge launched by a desktop client finds only the default
+	// data directory by itself; for any other, its entry says where.
+	stdioEnv := map[string]string{}
+	if base, err := os.UserConfigDir(); err != nil || filepath.Join(base, "Patchbay") != dir {
+		stdioEnv["PATCHBAY_HOME"] = dir
+	}
+	c.Clients = clients.New(clients.Options{
+		KV: db, Tokens: c.Registry, Conversations: c.Registry, BaseURL: c.BaseURL,
+		BackupDir: filepath.Join(dir, "client-backups"), StdioEnv: stdioEnv, Logger: o.Logger,
+	})
+	c.API.HandleClients(c.Clients)
 	return c, nil
 }
 

@@ -73,6 +73,7 @@ func (env *Env) commands() map[string]Command {
 		"approvals":    {"list pending approvals; allow or deny them", runApprovals},
 		"activity":     {"show the activity log (--follow for live)", runActivity},
 		"settings":     {"show or change settings", runSettings},
+		"clients":      {"connect desktop AI clients (Claude, Cursor, VS Code, …): list, connect, disconnect, undo, snippet", runClients},
 		"version": {"print the version", func(ctx context.Context, env *Env, args []string) error {
 			fmt.Fprintln(env.Stdout, "patchbay", env.Version)
 			return nil

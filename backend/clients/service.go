@@ -16,6 +16,10 @@ import (
 	"github.com/patchbay/patchbay/backend"
 )
 
+// EventClientsChanged is published (Data: {"client","change"}) when a
+// client's setup changed, so open Clients screens refresh.
+const EventClientsChanged = "clients.changed"
+
 // Options configure a Service.
 type Options struct {
 	KV            KV
