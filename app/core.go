@@ -23,6 +23,7 @@ import (
 	"github.com/patchbay/patchbay/backend/api"
 	"github.com/patchbay/patchbay/backend/clients"
 	"github.com/patchbay/patchbay/backend/events"
+	"github.com/patchbay/patchbay/backend/gateway"
 	"github.com/patchbay/patchbay/backend/oauth"
 	"github.com/patchbay/patchbay/backend/registry"
 	"github.com/patchbay/patchbay/backend/secrets"
@@ -56,6 +57,7 @@ type Core struct {
 	Registry   *registry.Registry
 	Upstream   *upstream.Manager
 	OAuth      *oauth.Manager
+	Gateway    *gateway.Gateway
 	API        *api.Server
 	Clients    *clients.Service
 	AdminToken string
@@ -130,6 +132,12 @@ func Open(ctx context.Context, o Options) (*Core, error) {
 			c.OAuth.Forget(d.ID)
 		}
 	})
+	// The MCP endpoint (/mcp): it reads the store, follows the hub and
+	// calls upstream; "allow always" answers go through the registry.
+	c.Gateway = gateway.New(gateway.Options{
+		Store: db, Upstream: c.Upstream, Events: hub, Policies: c.Registry, Secrets: c.Secrets,
+		Logger: o.Logger, Version: o.Version,
+	})
 	if o.NeedAdminToken {
 		tok, err := adminToken(ctx, c.Secrets)
 		if err != nil {
@@ -141,7 +149,8 @@ func Open(ctx context.Context, o Options) (*Core, error) {
 	c.API = api.New(api.Options{
 		Services: api.Services{
 			Connectors: c.Registry, Tools: c.Registry, Conversations: c.Registry,
-			Tokens: c.Registry, Settings: c.Registry, Activity: db, Upstream: c.Upstream,
+			Tokens: c.Registry, Settings: c.Registry, Activity: c.Gateway.ActivityService(db), Upstream: c.Upstream,
+			Approvals: c.Gateway.Approvals(), Sessions: c.Gateway,
 		},
 		Events:     hub,
 		AdminToken: c.AdminToken,
@@ -181,16 +190,26 @@ func (c *Core) setBaseURL(u string) {
 	c.mu.Unlock()
 }
 
-// Handler returns the handler of the loopback listener: the admin API, the
-// web UI and (once the gateway is wired) the MCP endpoint.
+// Handler returns the handler of the loopback listener: the MCP endpoint
+// (/mcp and /mcp/<slug>, client tokens) and everything else: the admin API
+// and the web UI (admin token).
 func (c *Core) Handler() http.Handler {
-	return c.API.Handler()
+	mux := http.NewServeMux()
+	mux.Handle("/mcp", c.Gateway)
+	mux.Handle("/mcp/", c.Gateway)
+	mux.Handle("/", c.API.Handler())
+	return mux
 }
 
 // Close stops every service and closes the store. Safe to call twice.
 func (c *Core) Close() error {
 	var err error
 	c.closeOnce.Do(func() {
+		if c.Gateway != nil {
+			// First: its sessions and pending approvals end, and its
+			// queued activity reaches the store before the store closes.
+			err = errors.Join(err, c.Gateway.Close())
+		}
 		if c.OAuth != nil {
 			err = errors.Join(err, c.OAuth.Close())
 		}

@@ -95,6 +95,9 @@ func (c *Core) Listen(o ListenOptions) (*Listener, error) {
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          nil,
 	}
+	// Open MCP streams (GET and subscriptions/listen) would hold Shutdown
+	// until its deadline: hang up on them first.
+	l.srv.RegisterOnShutdown(func() { _ = c.Gateway.Close() })
 	go func() { l.done <- l.srv.Serve(ln) }()
 	inst := Instance{PID: os.Getpid(), Addr: real, Version: c.Version, StartedAt: time.Now().UTC()}
 	b, _ := json.MarshalIndent(inst, "", "  ")

@@ -127,3 +127,25 @@ func capJSON(raw []byte, n int) json.RawMessage {
 	b, _ := json.Marshal(truncateUTF8(string(raw), n))
 	return b
 }
+
+// ActivityService wraps the store's activity reader so that a reader sees
+// every call made before it asked, including those still on their way
+// from the gateway to the store.
+func (g *Gateway) ActivityService(s backend.ActivityService) backend.ActivityService {
+	return activityReader{g: g, s: s}
+}
+
+type activityReader struct {
+	g *Gateway
+	s backend.ActivityService
+}
+
+func (a activityReader) ListActivity(ctx context.Context, f backend.ActivityFilter) (*backend.ActivityPage, error) {
+	a.g.FlushActivity()
+	return a.s.ListActivity(ctx, f)
+}
+
+func (a activityReader) GetActivity(ctx context.Context, seq uint64) (*backend.ActivityEntry, error) {
+	a.g.FlushActivity()
+	return a.s.GetActivity(ctx, seq)
+}
