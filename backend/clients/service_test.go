@@ -3,6 +3,7 @@ package clients
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -369,5 +370,38 @@ func TestHistoryKeepsTheLastChanges(t *testing.T) {
 	files, _ := os.ReadDir(f.svc.backups)
 	if len(files) != maxHistory { // older backups are deleted with their changes
 		t.Fatalf("%d backups kept", len(files))
+	}
+}
+
+// The token goes into the client's file only: never into Patchbay's
+// records, answers or previews.
+func TestTokenOnlyInTheClientsFile(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	res, err := f.svc.Connect(ctx, "gemini", ConnectRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var value string
+	for _, v := range f.tokens.values {
+		value = v
+	}
+	file, _ := readFile(t, res.ConfigPath)
+	if value == "" || !bytes.Contains(file, []byte(value)) {
+		t.Fatal("the token is not in the client's file")
+	}
+	st, _ := f.svc.List(ctx)
+	d, _ := f.svc.Disconnect(ctx, "gemini", DisconnectRequest{})
+	u, _ := f.svc.Undo(ctx, "gemini", UndoRequest{})
+	for what, v := range map[string]any{"connect answer": res, "list": st, "disconnect answer": d, "undo answer": u} {
+		b, _ := json.Marshal(v)
+		if bytes.Contains(b, []byte(value)) {
+			t.Errorf("the %s holds the token", what)
+		}
+	}
+	for k, v := range f.kv.m {
+		if bytes.Contains(v, []byte(value)) {
+			t.Errorf("the record %s holds the token", k)
+		}
 	}
 }

@@ -65,6 +65,7 @@ model = "gpt-4.1"
 	"last": [1, 2, 3,],
 }
 `)
+		out["byte order mark"] = []byte("\xEF\xBB\xBF{\r\n\t\"editor.fontSize\": 14\r\n}\r\n")
 		out["comment after last server"] = []byte(`{
   "` + k + `": {
     "other": {
@@ -82,6 +83,7 @@ model = "gpt-4.1"
 func parseAs(t *testing.T, format string, b []byte) map[string]any {
 	t.Helper()
 	m := map[string]any{}
+	b = bytes.TrimPrefix(b, utf8BOM) // editors on Windows write one; JSONC readers skip it
 	if len(bytes.TrimSpace(b)) == 0 {
 		return m
 	}
@@ -178,7 +180,11 @@ func cutEntry(t *testing.T, c *Client, orig, got []byte) (entry string, rest []b
 		}
 		return string(got[i:end]), got[:i]
 	}
-	v, err := hujson.Parse(bytes.Clone(got))
+	off := 0
+	if bytes.HasPrefix(got, utf8BOM) {
+		off = len(utf8BOM)
+	}
+	v, err := hujson.Parse(bytes.Clone(got[off:]))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +194,7 @@ func cutEntry(t *testing.T, c *Client, orig, got []byte) (entry string, rest []b
 	if o, ok := m.Value.Value.(*hujson.Object); ok && bytes.Contains(orig, []byte(jsonString(c.Container))) {
 		m = o.Members[member(o, "patchbay")]
 	}
-	start, end := m.Name.StartOffset, m.Value.EndOffset
+	start, end := off+m.Name.StartOffset, off+m.Value.EndOffset
 	return string(got[start:end]), append(append([]byte{}, got[:start]...), got[end:]...)
 }
 
