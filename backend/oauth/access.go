@@ -10,10 +10,10 @@ import (
 	"github.com/patchbay/patchbay/backend"
 )
 
-// recentChange is how long after a refresh a 401 is taken to be about the
-// token that was just replaced: the request that failed was sent before
-// the refresh finished, so it is retried with the new token instead of
-// refreshing again.
+// recentChange is how long after a refresh a 401 reported without its
+// token (Unauthorized) is taken to be about the token that was just
+// replaced: the request that failed was likely sent before the refresh
+// finished, so it is retried with the new token instead of refreshing again.
 const recentChange = 5 * time.Second
 
 // refreshTimeout bounds one refresh request.
@@ -54,7 +54,27 @@ func (m *Manager) Token(ctx context.Context, c *backend.Connector) (string, erro
 // It returns a token to retry with (refreshed, or one refreshed moments
 // ago by another request), or an error: the person must sign in, or — for
 // insufficient_scope — grant more scopes, for which it starts a sign-in.
+// Rejected, which knows the refused token, is preferred by upstream.
 func (m *Manager) Unauthorized(ctx context.Context, c *backend.Connector, wwwAuthenticate string) (string, error) {
+	return m.rejected(ctx, c, "", wwwAuthenticate)
+}
+
+// Rejected is Unauthorized for a known refused token: when the connector's
+// token has changed since that one was sent, the new one is returned
+// without a refresh, so that any number of requests refused with the old
+// token cause one refresh.
+func (m *Manager) Rejected(ctx context.Context, c *backend.Connector, token, wwwAuthenticate string) (string, error) {
+	if token == "" {
+		token = noToken
+	}
+	return m.rejected(ctx, c, token, wwwAuthenticate)
+}
+
+// noToken stands for "the request carried no token", which is never the
+// current one.
+const noToken = "\x00"
+
+func (m *Manager) rejected(ctx context.Context, c *backend.Connector, sent, wwwAuthenticate string) (string, error) {
 	if c.ID == "" {
 		return m.Token(ctx, c)
 	}
@@ -80,8 +100,11 @@ func (m *Manager) Unauthorized(ctx context.Context, c *backend.Connector, wwwAut
 	if tok == nil {
 		return "", notSignedIn(st, c)
 	}
-	if m.now().Sub(st.changedAt) < recentChange {
-		return tok.AccessToken, nil
+	switch {
+	case sent != "" && sent != tok.AccessToken:
+		return tok.AccessToken, nil // replaced since that request was sent
+	case sent == "" && m.now().Sub(st.changedAt) < recentChange:
+		return tok.AccessToken, nil // probably replaced since; see recentChange
 	}
 	tok, err = m.refreshLocked(ctx, st, c, tok)
 	if err != nil {

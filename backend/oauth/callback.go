@@ -106,7 +106,12 @@ func (s *callbackServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case p := <-cb.reply:
 		writePage(w, p)
 	case <-s.done:
-		writePage(w, page{title: "This sign-in is over", text: "The sign-in ended before this answer arrived. Start over from Patchbay."})
+		select {
+		case p := <-cb.reply: // the answer's page, sent just before the end
+			writePage(w, p)
+		default:
+			writePage(w, page{title: "This sign-in is over", text: "The sign-in ended before this answer arrived. Start over from Patchbay."})
+		}
 	case <-r.Context().Done():
 	}
 }

@@ -308,7 +308,7 @@ func (m *Manager) resolve(ctx context.Context, c *backend.Connector, challenge s
 	var md *metadata
 	if o.AuthorizationURL != "" {
 		md = &metadata{Manual: true, Issuer: o.Issuer, AuthorizationURL: o.AuthorizationURL, TokenURL: o.TokenURL,
-			RevocationURL: o.RevocationURL, Resource: canonicalResource(c.URL)}
+			RevocationURL: o.RevocationURL, Resource: canonicalResource(c.URL), ChallengeScopes: parseChallenge(challenge).scopes}
 		for name, v := range map[string]string{"authorization endpoint": md.AuthorizationURL, "token endpoint": md.TokenURL} {
 			if err := checkEndpoint(name, v); err != nil {
 				return nil, err

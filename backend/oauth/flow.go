@@ -370,12 +370,14 @@ func (m *Manager) finish(f *Flow, c *backend.Connector, err error) {
 	} else {
 		m.log.Warn("OAuth sign-in failed", "connector", c.Name, "connector_id", c.ID, "error", ev.Message)
 	}
-	m.publish(ev)
-	f.err = err
-	close(f.done)
+	// OnSignIn runs before the flow is done, so that whoever waits for the
+	// sign-in finds the connector's session already renewed.
 	if err == nil && m.opts.OnSignIn != nil {
 		m.opts.OnSignIn(c.ID)
 	}
+	m.publish(ev)
+	f.err = err
+	close(f.done)
 }
 
 // asBackendError returns err as a *backend.Error, wrapping other errors in

@@ -118,12 +118,19 @@ func openPatchbay(t *testing.T, dir string, kc backend.SecretStore, logs *logBuf
 var closed sync.Map
 
 func (p *patchbay) close() {
-	if _, done := closed.LoadOrStore(p, true); done {
+	if _, done := closed.LoadOrStore(p.db, true); done {
 		return
 	}
 	p.om.Close()
 	p.up.Close()
 	p.db.Close()
+}
+
+// with returns p reporting to t (for subtests).
+func (p *patchbay) with(t *testing.T) *patchbay {
+	q := *p
+	q.t = t
+	return &q
 }
 
 // add creates an OAuth connector.

@@ -127,7 +127,14 @@ func (t *authTransport) decorate(r *http.Request) {
 // it hands back a token, repeats the request once with it.
 func (t *authTransport) retryAuthorized(r *http.Request, resp *http.Response) *http.Response {
 	ctx := r.Context()
-	token, err := t.oauth.Unauthorized(ctx, t.connector, resp.Header.Get("WWW-Authenticate"))
+	var token string
+	var err error
+	if or, ok := t.oauth.(OAuthRejected); ok {
+		sent := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+		token, err = or.Rejected(ctx, t.connector, sent, resp.Header.Get("WWW-Authenticate"))
+	} else {
+		token, err = t.oauth.Unauthorized(ctx, t.connector, resp.Header.Get("WWW-Authenticate"))
+	}
 	if err != nil {
 		if backend.ErrorCode(err) == backend.EUNAUTHORIZED {
 			t.obs.setSignIn(&signInError{cause: err})

@@ -33,3 +33,11 @@ type OAuth interface {
 	// needs sign-in).
 	Unauthorized(ctx context.Context, c *backend.Connector, wwwAuthenticate string) (string, error)
 }
+
+// OAuthRejected may be implemented by the OAuth layer to learn which token
+// a 401/403 refused; it is then asked instead of Unauthorized. Knowing the
+// token tells a refusal of a token that was replaced meanwhile (retry with
+// the new one) from a refusal of the current one (refresh it).
+type OAuthRejected interface {
+	Rejected(ctx context.Context, c *backend.Connector, token, wwwAuthenticate string) (string, error)
+}
