@@ -17,7 +17,7 @@ func TestTokenFreshness(t *testing.T) {
 		life, at time.Duration
 		want     bool
 	}{
-		{time.Hour, 59 * time.Minute, true},  // 60s left: more than the 30s margin
+		{time.Hour, 59 * time.Minute, true}, // 60s left: more than the 30s margin
 		{time.Hour, 59*time.Minute + 31*time.Second, false},
 		{3 * time.Second, 2 * time.Second, true}, // short-lived: margin is a fifth (600ms)
 		{3 * time.Second, 2500 * time.Millisecond, false},
