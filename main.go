@@ -3,6 +3,7 @@
 //
 //	patchbay                 the desktop app (or, without a display, the headless server)
 //	patchbay serve           the headless server: MCP endpoint, admin API and web UI on loopback
+//	patchbay stdio           an MCP server on stdin/stdout forwarding to the running Patchbay
 //	patchbay connector …     manage connectors (and the rest: run `patchbay help`)
 //
 // main chooses the mode and wires the pieces; everything else lives in app/
@@ -51,6 +52,7 @@ func main() {
 			return serve(ctx, env, args, frontend)
 		}},
 		"admin-token": {Summary: "print the admin token (to sign in to the web UI by hand)", Run: printAdminToken},
+		"stdio":       {Summary: "serve MCP on stdin/stdout, forwarding to the running Patchbay (for clients that launch local servers)", Run: runStdio},
 	}
 
 	args := os.Args[1:]
@@ -80,6 +82,16 @@ func serve(ctx context.Context, env *cli.Env, args []string, frontend fs.FS) err
 		OpenBrowser: *open,
 		Out:         env.Stdout,
 	})
+}
+
+func runStdio(ctx context.Context, env *cli.Env, args []string) error {
+	flags := flag.NewFlagSet("stdio", flag.ContinueOnError)
+	flags.SetOutput(env.Stderr)
+	conv := flags.String("conversation", "", "the conversation to serve (its slug; default: the default conversation, /mcp)")
+	if err := flags.Parse(args); err != nil {
+		return err
+	}
+	return app.RunStdio(ctx, app.StdioOptions{Version: version, Conversation: *conv, Stdin: env.Stdin, Stdout: env.Stdout, Stderr: env.Stderr})
 }
 
 func printAdminToken(ctx context.Context, env *cli.Env, args []string) error {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -88,7 +89,15 @@ func (g *Gateway) forward(ctx context.Context, e *toolEntry, req *mcp.CallToolRe
 	if res.IsError {
 		rec.entry.Outcome = backend.OutcomeToolError
 	}
-	return capResult(res, g.opts.MaxResultBytes), nil
+	// go-sdk writes into the result it is given (its _meta) while the
+	// recorder reads the upstream's: they must not share one.
+	out := capResult(res, g.opts.MaxResultBytes)
+	if out == res {
+		c := *res
+		c.Meta = maps.Clone(res.Meta)
+		out = &c
+	}
+	return out, nil
 }
 
 // upstreamErrorText explains a failed upstream call as a tool error that
@@ -170,7 +179,7 @@ func capResult(res *mcp.CallToolResult, limit int) *mcp.CallToolResult {
 	if size <= limit {
 		return res
 	}
-	out := &mcp.CallToolResult{IsError: res.IsError, Meta: res.Meta}
+	out := &mcp.CallToolResult{IsError: res.IsError, Meta: maps.Clone(res.Meta)}
 	budget := limit
 	for _, c := range res.Content {
 		n := itemSize(c)

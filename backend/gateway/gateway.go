@@ -80,6 +80,7 @@ type Options struct {
 type Gateway struct {
 	opts      Options
 	log       *slog.Logger
+	sdkLog    *slog.Logger
 	now       func() time.Time
 	approvals *Approvals
 	sessions  *sessionTracker
@@ -135,12 +136,15 @@ func New(o Options) *Gateway {
 		o.SessionIdle = 30 * time.Minute
 	}
 	g := &Gateway{
-		opts:  o,
-		log:   o.Logger.With("component", "gateway"),
-		now:   o.Now,
-		red:   &redactor{},
-		dirty: map[string]bool{},
-		kick:  make(chan struct{}, 1),
+		opts: o,
+		log:  o.Logger.With("component", "gateway"),
+		// go-sdk logs every stateless request at info level; only its
+		// warnings are worth a line in Patchbay's log.
+		sdkLog: slog.New(minLevel{o.Logger.Handler(), slog.LevelWarn}).With("component", "gateway"),
+		now:    o.Now,
+		red:    &redactor{},
+		dirty:  map[string]bool{},
+		kick:   make(chan struct{}, 1),
 	}
 	g.allDirty = true
 	g.gen.Store(1)
@@ -152,14 +156,14 @@ func New(o Options) *Gateway {
 	g.secrets = newSecretWatch(o.Store, o.Secrets, os.LookupEnv, g.red, g.log)
 	g.rec = newRecorder(o.Store, g.red, g.secrets, o.MaxLoggedResultBytes)
 	g.stateful = mcp.NewStreamableHTTPHandler(g.serverFor, &mcp.StreamableHTTPOptions{
-		Logger: g.log,
+		Logger: g.sdkLog,
 		// Our own checks (loopback package) run first and answer in the
 		// API's error shape; go-sdk's would only repeat them.
 		DisableLocalhostProtection: true,
 	})
 	g.stateless = mcp.NewStreamableHTTPHandler(g.serverFor, &mcp.StreamableHTTPOptions{
 		Stateless:                  true,
-		Logger:                     g.log,
+		Logger:                     g.sdkLog,
 		DisableLocalhostProtection: true,
 		// A 2026-07-28 request is the whole call: a client that hangs up
 		// has cancelled it, and the upstream call is cancelled too.
@@ -323,3 +327,18 @@ func (g *Gateway) allowAlways(ctx context.Context, connectorID, tool string) err
 	}
 	return g.opts.Policies.SetToolPolicy(ctx, connectorID, []string{tool}, backend.PolicyAlwaysAllow)
 }
+
+// minLevel drops records below a level.
+type minLevel struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+func (h minLevel) WithAttrs(a []slog.Attr) slog.Handler {
+	return minLevel{h.Handler.WithAttrs(a), h.min}
+}
+func (h minLevel) WithGroup(n string) slog.Handler { return minLevel{h.Handler.WithGroup(n), h.min} }

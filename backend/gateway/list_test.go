@@ -19,19 +19,23 @@ func TestFirstListWaitsBrieflyForNewConnectors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer hang.Close()
-	var conns []net.Conn
+	conns := make(chan net.Conn, 64)
+	accepted := make(chan struct{})
 	go func() {
+		defer close(accepted)
 		for {
 			c, err := hang.Accept()
 			if err != nil {
 				return
 			}
-			conns = append(conns, c)
+			conns <- c
 		}
 	}()
 	defer func() {
-		for _, c := range conns {
+		hang.Close()
+		<-accepted
+		close(conns)
+		for c := range conns {
 			c.Close()
 		}
 	}()

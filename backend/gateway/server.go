@@ -32,7 +32,7 @@ func (g *Gateway) newConvServer(cv *backend.Conversation) *convServer {
 	cs.srv = mcp.NewServer(&mcp.Implementation{Name: "patchbay", Title: "Patchbay", Version: g.opts.Version}, &mcp.ServerOptions{
 		Instructions: "Tools of the MCP connectors the user set up in Patchbay. Each tool is named <connector>_<tool>; " +
 			"its description starts with the connector's name in brackets. Some calls wait for the user's approval.",
-		Logger: g.log,
+		Logger: g.sdkLog,
 		// Tools are added after clients connect; advertise them (and their
 		// list changes) from the start. Nothing else is offered.
 		Capabilities: &mcp.ServerCapabilities{Tools: &mcp.ToolCapabilities{ListChanged: true}},
