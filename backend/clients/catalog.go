@@ -148,7 +148,9 @@ var claudeCode = &Client{
 		return Object{{"type", "http"}, {"url", t.URL}, {"headers", t.headers()}}
 	},
 	Command: func(t Target, scope string) []string {
-		return []string{"claude", "mcp", "add", "--transport", "http", "--scope", scope, t.Name, t.URL, "--header", "Authorization: " + t.bearer()}
+		// Options go before the name: after it, claude reads the rest as the
+		// server's own arguments in some versions.
+		return []string{"claude", "mcp", "add", "--transport", "http", "--scope", scope, "--header", "Authorization: " + t.bearer(), t.Name, t.URL}
 	},
 	Notes:         "Claude Code rewrites ~/.claude.json while it runs: quit it before connecting, or use its command line. A project-scope .mcp.json holds the token: keep it out of version control.",
 	AfterConnect:  "Start a new Claude Code session; /mcp lists the servers it reached.",

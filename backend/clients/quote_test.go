@@ -153,12 +153,12 @@ func TestQuotePowerShell(t *testing.T) {
 func TestClientCommandLines(t *testing.T) {
 	tg := Target{Name: "patchbay-work", URL: "http://127.0.0.1:47821/mcp/work", Token: "pbt_abc"}
 	got := CommandLine(ShellPOSIX, claudeCode.Command(tg, ScopeUser))
-	want := `claude mcp add --transport http --scope user patchbay-work http://127.0.0.1:47821/mcp/work --header 'Authorization: Bearer pbt_abc'`
+	want := `claude mcp add --transport http --scope user --header 'Authorization: Bearer pbt_abc' patchbay-work http://127.0.0.1:47821/mcp/work`
 	if got != want {
 		t.Errorf("claude:\n%s\nwant\n%s", got, want)
 	}
 	win := CommandLine(ShellCmd, claudeCode.Command(tg, ScopeProject))
-	if !strings.HasSuffix(win, `--header "Authorization: Bearer pbt_abc"`) || !strings.Contains(win, "--scope project") {
+	if !strings.Contains(win, `--header "Authorization: Bearer pbt_abc" patchbay-work`) || !strings.Contains(win, "--scope project") {
 		t.Errorf("claude on Windows: %s", win)
 	}
 	code := splitWindows(cmdUnescape(CommandLine(ShellCmd, vscode.Command(tg, ScopeUser))))

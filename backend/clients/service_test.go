@@ -293,7 +293,7 @@ func TestSnippet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Command != `claude mcp add --transport http --scope user patchbay-work http://127.0.0.1:47821/mcp/work --header 'Authorization: Bearer <PATCHBAY_TOKEN>'` {
+	if s.Command != `claude mcp add --transport http --scope user --header 'Authorization: Bearer <PATCHBAY_TOKEN>' patchbay-work http://127.0.0.1:47821/mcp/work` {
 		t.Errorf("command: %s", s.Command)
 	}
 	if !strings.Contains(s.Snippet, `"type": "http"`) || s.Token != "" || f.tokens.live() != 0 {
