@@ -129,6 +129,20 @@ func TestSignInAnswersAreChecked(t *testing.T) {
 		<-visits
 		p.echo(c, "after all")
 	})
+
+	// PKCE turned off is honoured (no code_challenge is sent); this
+	// provider requires PKCE, and its refusal is shown as its own words.
+	t.Run("PKCE off", func(t *testing.T) {
+		open, visits := testpeer.HeadlessBrowser()
+		p := openPatchbay(t, dir, kc, &logBuffer{}, options{opener: open})
+		defer p.close()
+		c := p.add("No PKCE", as.URL, &backend.OAuthAuth{DisablePKCE: true})
+		err := p.login(c)
+		if slugOf(err) != "oauth_denied" || !strings.Contains(err.Error(), "PKCE") {
+			t.Fatalf("sign-in error = %v", err)
+		}
+		<-visits
+	})
 }
 
 // The redirect listener: a busy configured port is a clear error; a

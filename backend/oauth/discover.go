@@ -303,6 +303,9 @@ func (m *Manager) resolve(ctx context.Context, c *backend.Connector, challenge s
 	o := oauthConfig(c)
 	stored := m.loadMetadata(ctx, c)
 	if stored != nil && !fresh && stored.TokenURL != "" {
+		if o.AuthorizationURL != "" && o.RevocationURL != "" {
+			stored.RevocationURL = o.RevocationURL // not part of the fingerprint
+		}
 		return stored, nil
 	}
 	var md *metadata

@@ -21,7 +21,7 @@ func failOpener(t *testing.T) func(string) error {
 	}
 }
 
-// With access tokens that live three seconds: fifty concurrent calls after
+// With access tokens that live five seconds: fifty concurrent calls after
 // expiry cause exactly one refresh (with the resource indicator) and all
 // succeed; the rotated refresh token is in the keychain, so after a
 // restart, with the access token expired again, calls still work without a
@@ -29,7 +29,7 @@ func failOpener(t *testing.T) func(string) error {
 // only the persisted new one can work.
 func TestRefreshOnceForManyCallsAndAfterRestart(t *testing.T) {
 	ev := testpeer.Everything(t, "streamableHttp")
-	as := testpeer.StartOAuth(t, testpeer.OAuthOptions{Upstream: ev.URL, AccessTokenTTL: 3 * time.Second})
+	as := testpeer.StartOAuth(t, testpeer.OAuthOptions{Upstream: ev.URL, AccessTokenTTL: 5 * time.Second})
 	open, _ := testpeer.HeadlessBrowser()
 	kc := keychain(t)
 	dir := t.TempDir()
