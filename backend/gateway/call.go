@@ -131,9 +131,8 @@ func (g *Gateway) describeCaller(e *backend.ActivityEntry, cs *convServer, req *
 	if req.Extra != nil {
 		_, e.TokenLabel = tokenOf(req.Extra.TokenInfo)
 	}
-	if ci := req.ClientInfo(); ci != nil {
-		e.ClientName = ci.Name
-	}
+	name, version := clientIdentity(req)
+	e.ClientName = name
 	if req.Session != nil {
 		e.SessionID = req.Session.ID()
 	}
@@ -143,11 +142,7 @@ func (g *Gateway) describeCaller(e *backend.ActivityEntry, cs *convServer, req *
 		if req.Extra != nil {
 			tokID, _ = tokenOf(req.Extra.TokenInfo)
 		}
-		k := statelessKey{tokenID: tokID, convID: cs.id}
-		if ci := req.ClientInfo(); ci != nil {
-			k.name, k.version = ci.Name, ci.Version
-		}
-		e.SessionID = k.id()
+		e.SessionID = statelessKey{tokenID: tokID, convID: cs.id, name: name, version: version}.id()
 	}
 }
 

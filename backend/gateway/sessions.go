@@ -148,13 +148,7 @@ func (t *sessionTracker) statelessLocked(cs *convServer, req mcp.Request, now ti
 		tokID, label = tokenOf(ex.TokenInfo)
 	}
 	k := statelessKey{tokenID: tokID, convID: cs.id}
-	var ci *mcp.Implementation
-	if r, ok := req.(interface{ ClientInfo() *mcp.Implementation }); ok {
-		ci = r.ClientInfo()
-	}
-	if ci != nil {
-		k.name, k.version = ci.Name, ci.Version
-	}
+	k.name, k.version = clientIdentity(req)
 	if l := t.stateless[k]; l != nil {
 		return l, false
 	}
@@ -164,9 +158,7 @@ func (t *sessionTracker) statelessLocked(cs *convServer, req mcp.Request, now ti
 		ID: k.id(), Conversation: cs.slug(),
 		ClientName: k.name, ClientVersion: k.version, TokenID: tokID, TokenLabel: label, Since: now.UTC(),
 	}
-	if r, ok := req.(interface{ ProtocolVersion() string }); ok {
-		l.s.ProtocolVersion = r.ProtocolVersion()
-	}
+	l.s.ProtocolVersion = protocolVersion(req)
 	t.stateless[k] = l
 	return l, true
 }
@@ -319,4 +311,40 @@ func (t *sessionTracker) end(match func(*live) bool) {
 	for s := range slugs {
 		t.changed(s)
 	}
+}
+
+// clientIdentity returns the calling client's name and version: from the
+// request's _meta (2026-07-28) or the session's initialize (older). It
+// reads the already-decoded _meta map rather than ServerRequest.ClientInfo,
+// which re-encodes and decodes it on every call.
+func clientIdentity(req mcp.Request) (name, version string) {
+	if p := req.GetParams(); p != nil {
+		if ci, ok := p.GetMeta()["io.modelcontextprotocol/clientInfo"].(map[string]any); ok {
+			name, _ = ci["name"].(string)
+			version, _ = ci["version"].(string)
+			return name, version
+		}
+	}
+	if ss, ok := req.GetSession().(*mcp.ServerSession); ok {
+		if p := ss.InitializeParams(); p != nil && p.ClientInfo != nil {
+			return p.ClientInfo.Name, p.ClientInfo.Version
+		}
+	}
+	return "", ""
+}
+
+// protocolVersion returns the request's protocol version (see
+// clientIdentity).
+func protocolVersion(req mcp.Request) string {
+	if p := req.GetParams(); p != nil {
+		if v, ok := p.GetMeta()["io.modelcontextprotocol/protocolVersion"].(string); ok {
+			return v
+		}
+	}
+	if ss, ok := req.GetSession().(*mcp.ServerSession); ok {
+		if p := ss.InitializeParams(); p != nil {
+			return p.ProtocolVersion
+		}
+	}
+	return ""
 }
