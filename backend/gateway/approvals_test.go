@@ -217,3 +217,42 @@ func TestApprovalAskedInTheClient(t *testing.T) {
 		t.Fatalf("call denied in the client: %q", text(r))
 	}
 }
+
+// A call waiting for a person ends when its token is revoked, its
+// conversation is deleted, or Patchbay closes — it does not hold the
+// session (or shutdown) for the rest of the timeout.
+func TestWaitingCallsEndWhenTheirReasonGoes(t *testing.T) {
+	h := newHarness(t, harnessOptions{approvalTimeout: time.Hour})
+	h.addPeer("Peer", "peer", newPeer(t).URL)
+	h.reg.SetToolPolicy(ctx, "peer", nil, backend.PolicyNeedsApproval)
+	h.reg.CreateConversation(ctx, &backend.Conversation{Name: "Doomed", Connectors: []string{"peer"}})
+	reqs, stop := h.approvalRequests()
+	defer stop()
+	value, tok, _ := h.reg.IssueToken(ctx, "to revoke", "")
+
+	revoked := callAsync(h.connectWith("/mcp", legacyEra, value, nil), ctx, "peer_echo", map[string]any{"message": "1"})
+	doomed := callAsync(h.connect("/mcp/doomed", legacyEra), ctx, "peer_echo", map[string]any{"message": "2"})
+	closing := callAsync(h.connect("/mcp", newEra), ctx, "peer_echo", map[string]any{"message": "3"})
+	for range 3 {
+		nextApproval(t, reqs)
+	}
+	h.reg.RevokeToken(ctx, tok.ID)
+	if r := <-revoked; r.err == nil && !r.res.IsError {
+		t.Fatalf("the call of a revoked token went through: %+v", r.res)
+	}
+	h.reg.DeleteConversation(ctx, "doomed")
+	if r := <-doomed; r.err == nil && !r.res.IsError {
+		t.Fatalf("the call of a deleted conversation went through: %+v", r.res)
+	}
+	closed := make(chan struct{})
+	go func() { h.gw.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(20 * time.Second):
+		t.Fatal("Close waited for a call that waits for a person")
+	}
+	<-closing
+	if list, _ := h.gw.Approvals().ListApprovals(ctx); len(list) != 0 {
+		t.Fatalf("approvals left: %+v", list)
+	}
+}

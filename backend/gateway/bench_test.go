@@ -234,7 +234,9 @@ func BenchmarkToolsList(b *testing.B) {
 				schema, _ := json.Marshal(tl.InputSchema)
 				c := *tl
 				c.InputSchema = json.RawMessage(schema)
-				mirror.AddTool(&c, func(context.Context, *mcp.CallToolRequest) (*mcp.CallToolResult, error) { return &mcp.CallToolResult{}, nil })
+				mirror.AddTool(&c, func(context.Context, *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+					return &mcp.CallToolResult{}, nil
+				})
 			}
 			srv := httptest.NewServer(mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return mirror }, &mcp.StreamableHTTPOptions{Stateless: true}))
 			defer srv.Close()

@@ -20,7 +20,9 @@ func (g *Gateway) callTool(ctx context.Context, cs *convServer, req *mcp.CallToo
 	g.ensureFresh()
 	name := req.Params.Name
 	rec := &record{entry: &backend.ActivityEntry{Time: start.UTC(), ExposedName: name}, args: req.Params.Arguments}
-	g.describeCaller(rec.entry, cs, req)
+	tokenID := g.describeCaller(rec.entry, cs, req)
+	ctx, done := g.flights.start(ctx, g.ctx, tokenID, cs)
+	defer done()
 	defer func() {
 		rec.entry.DurationMS = float64(g.now().Sub(start).Microseconds()) / 1000
 		g.rec.add(rec)
@@ -125,11 +127,11 @@ func (rec *record) blocked(msg string) (*mcp.CallToolResult, error) {
 	return &mcp.CallToolResult{IsError: true, Content: []mcp.Content{&mcp.TextContent{Text: msg}}}, nil
 }
 
-// describeCaller fills in who made the call.
-func (g *Gateway) describeCaller(e *backend.ActivityEntry, cs *convServer, req *mcp.CallToolRequest) {
+// describeCaller fills in who made the call and returns its token's ID.
+func (g *Gateway) describeCaller(e *backend.ActivityEntry, cs *convServer, req *mcp.CallToolRequest) (tokenID string) {
 	e.Conversation = cs.slug()
 	if req.Extra != nil {
-		_, e.TokenLabel = tokenOf(req.Extra.TokenInfo)
+		tokenID, e.TokenLabel = tokenOf(req.Extra.TokenInfo)
 	}
 	name, version := clientIdentity(req)
 	e.ClientName = name
@@ -138,12 +140,9 @@ func (g *Gateway) describeCaller(e *backend.ActivityEntry, cs *convServer, req *
 	}
 	if e.SessionID == "" {
 		// A 2026-07-28 client: the ID the live-session list shows for it.
-		var tokID string
-		if req.Extra != nil {
-			tokID, _ = tokenOf(req.Extra.TokenInfo)
-		}
-		e.SessionID = statelessKey{tokenID: tokID, convID: cs.id, name: name, version: version}.id()
+		e.SessionID = statelessKey{tokenID: tokenID, convID: cs.id, name: name, version: version}.id()
 	}
+	return tokenID
 }
 
 // approve asks a person about a call and returns the decision.

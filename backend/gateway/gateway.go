@@ -84,6 +84,7 @@ type Gateway struct {
 	now       func() time.Time
 	approvals *Approvals
 	sessions  *sessionTracker
+	flights   flights
 	tokens    *tokenCache
 	red       *redactor
 	rec       *recorder
@@ -315,6 +316,7 @@ func (g *Gateway) closeRevoked() {
 	}
 	for _, id := range g.sessions.tokensInUse() {
 		if id != "" && !valid[id] {
+			g.flights.cancel(func(f *flight) bool { return f.tokenID == id })
 			g.sessions.closeToken(id)
 		}
 	}

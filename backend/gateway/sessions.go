@@ -305,8 +305,14 @@ func (t *sessionTracker) end(match func(*live) bool) {
 	for _, c := range cancels {
 		c()
 	}
+	// go-sdk's Close waits for the session's calls to finish; the caller
+	// (the worker, a sweep) must not wait with it.
 	for _, ss := range closeSS {
-		_ = ss.Close()
+		t.wg.Add(1)
+		go func() {
+			defer t.wg.Done()
+			_ = ss.Close()
+		}()
 	}
 	for s := range slugs {
 		t.changed(s)

@@ -65,7 +65,15 @@ func (g *Gateway) sync() {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := g.load(ctx, dirty, all); err != nil {
+	gone, err := g.load(ctx, dirty, all)
+	// Sessions (and calls) of a conversation deleted or renamed end; not
+	// under syncMu, since go-sdk's Close waits for their calls, which may
+	// be waiting for this very lock.
+	for _, cs := range gone {
+		g.flights.cancel(func(f *flight) bool { return f.cs == cs })
+		g.goBackground(cs.closeSessions)
+	}
+	if err != nil {
 		g.log.Error("reading the configuration failed; serving the previous one", "err", err)
 		g.dirtyMu.Lock()
 		g.allDirty = true
@@ -75,14 +83,17 @@ func (g *Gateway) sync() {
 	g.synced.Store(target)
 }
 
-func (g *Gateway) load(ctx context.Context, dirty map[string]bool, all bool) error {
+// load re-reads the configuration and updates the servers. It returns the
+// servers whose sessions must end (their conversation was deleted, or its
+// path changed).
+func (g *Gateway) load(ctx context.Context, dirty map[string]bool, all bool) (gone []*convServer, err error) {
 	conns, err := g.opts.Store.ListConnectors(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	convs, err := g.opts.Store.ListConversations(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	st := g.st
 	if st == nil {
@@ -111,7 +122,7 @@ func (g *Gateway) load(ctx context.Context, dirty map[string]bool, all bool) err
 		}
 		tools, err := g.opts.Store.ListTools(ctx, id)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if tools == nil {
 			tools = []*backend.Tool{}
@@ -138,7 +149,7 @@ func (g *Gateway) load(ctx context.Context, dirty map[string]bool, all bool) err
 			st.servers[cv.ID] = cs
 		} else if old := cs.view.Load(); old != nil && old.conv.Slug != cv.Slug {
 			// Sessions are bound to the path they were opened on.
-			cs.closeSessions()
+			gone = append(gone, cs)
 		}
 		cs.apply(g.buildView(cv, st, names))
 		bySlug[cv.Slug] = cs
@@ -146,12 +157,12 @@ func (g *Gateway) load(ctx context.Context, dirty map[string]bool, all bool) err
 	for id, cs := range st.servers {
 		if !seen[id] {
 			delete(st.servers, id)
-			cs.closeSessions()
+			gone = append(gone, cs)
 		}
 	}
 	g.st = st
 	g.convs.Store(bySlug)
-	return nil
+	return gone, nil
 }
 
 // buildView computes the tools of one conversation.
