@@ -19,6 +19,7 @@ apt_packages=(
 	gcc pkg-config libgtk-3-dev libwebkit2gtk-4.1-dev
 	gnome-keyring dbus dbus-x11 libsecret-tools
 	xvfb xauth chromium fonts-dejavu-core
+	xdotool x11-utils x11-apps netpbm
 )
 
 install_apt() {

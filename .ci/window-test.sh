@@ -1,0 +1,247 @@
+#!/usr/bin/env bash
+# window-test.sh: start the desktop app under a virtual X display and prove
+# the window works; save a screenshot of its Connectors screen.
+#
+#   .ci/window-test.sh BINARY        (make test-window)
+#
+# With a private keyring (.ci/with-keyring) and Xvfb (xvfb-run) it:
+#   1. adds connectors (pointing at a real server-everything) with the CLI,
+#   2. starts BINARY and fails unless its window appears and draws the UI,
+#   3. saves .artifacts/window-connectors.png (override: WINDOW_SHOT=path)
+#      and, for the README, frontend/screenshots/window-connectors.png,
+#   4. closes the window (Ctrl+W): the close hint appears once, the window
+#      hides and the MCP endpoint keeps answering,
+#   5. launches BINARY again: the second launch exits and the first window
+#      comes back (single instance),
+#   6. quits with Ctrl+Q (the app menu's Quit): the process exits 0 and
+#      removes its instance record.
+#
+# WINDOW_CONNECTORS=N adds N connectors (default 3); WINDOW_MEM=1 also
+# prints the memory (PSS) of the app and its WebKit processes once idle on
+# the Connectors screen (.ci/window-mem.sh uses it) and skips steps 4-6.
+set -euo pipefail
+
+me=window-test
+die() {
+	echo "$me: $*" >&2
+	exit 1
+}
+
+bin=${1:-}
+[[ -n $bin ]] || die "usage: $0 BINARY"
+[[ -x $bin ]] || die "$bin is not an executable; build it with \`make desktop\`"
+bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
+root=$(cd "$(dirname "$0")/.." && pwd)
+
+# Outer layers: a private keyring (the admin token and connector secrets
+# live in the keychain), then a virtual display.
+if [[ ${PATCHBAY_PRIVATE_KEYRING:-} != 1 ]]; then
+	exec "$root/.ci/with-keyring" "$0" "$@"
+fi
+if [[ -z ${WINDOW_TEST_INNER:-} ]]; then
+	missing=()
+	for pair in xvfb-run:xvfb Xvfb:xvfb xauth:xauth xdotool:xdotool xwininfo:x11-utils xwd:x11-apps \
+		xwdtopnm:netpbm pnmtopng:netpbm ppmhist:netpbm node:nodejs; do
+		command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
+	done
+	((${#missing[@]} == 0)) || die "missing tools; install them with: sudo apt-get install ${missing[*]}  (or run \`make test-deps\`)"
+	export WINDOW_TEST_INNER=1
+	exec xvfb-run -a -s "-screen 0 1280x860x24 -nolisten tcp" "$0" "$@"
+fi
+
+# Inner: we have a keyring and $DISPLAY.
+work=$(mktemp -d "${TMPDIR:-/tmp}/patchbay-window.XXXXXX")
+app_pid='' peer_pid=''
+# stop_pid PID: SIGTERM, up to 10 s to exit, then SIGKILL; returns 0 when
+# the process exited by itself with status 0.
+stop_pid() {
+	local p=$1 i
+	kill "$p" 2>/dev/null || return 0
+	for i in $(seq 100); do
+		if ! kill -0 "$p" 2>/dev/null; then
+			wait "$p" 2>/dev/null
+			return
+		fi
+		sleep 0.1
+	done
+	kill -9 "$p" 2>/dev/null || true
+	wait "$p" 2>/dev/null || true
+	return 99
+}
+cleanup() {
+	for p in $app_pid $peer_pid; do stop_pid "$p" || true; done
+	rm -rf "$work"
+}
+trap cleanup EXIT
+fail() {
+	echo "$me: FAIL: $*" >&2
+	if [[ -f $work/app.log ]]; then
+		echo "$me: app log (tail):" >&2
+		tail -n 40 "$work/app.log" | sed "s/^/$me:   /" >&2
+	fi
+	exit 1
+}
+
+export PATCHBAY_HOME=$work/home HOME=$work/user XDG_CONFIG_HOME=$work/user/.config
+mkdir -p "$PATCHBAY_HOME" "$HOME"
+free_port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+port=$(free_port)
+
+# A real upstream for the connectors, so that they connect.
+peer_dir=$root/backend/internal/testpeer/node
+peer_js=$peer_dir/node_modules/@modelcontextprotocol/server-everything/dist/index.js
+[[ -f $peer_js ]] || die "$peer_js is missing: run \`make test-deps\`"
+peer_port=$(free_port)
+(cd "$peer_dir" && PORT=$peer_port exec node "$peer_js" streamableHttp >"$work/peer.log" 2>&1) &
+peer_pid=$!
+
+"$bin" settings set "port=$port" >/dev/null || fail "could not set the port with the CLI"
+for _ in $(seq 100); do
+	(exec 3<>"/dev/tcp/127.0.0.1/$peer_port") 2>/dev/null && break
+	sleep 0.1
+done
+n=${WINDOW_CONNECTORS:-3}
+names=(Everything Docs Calendar Tickets Wiki Search Files Mail CRM Analytics Billing Support)
+for ((i = 0; i < n; i++)); do
+	name=${names[i % ${#names[@]}]}
+	((i >= ${#names[@]})) && name="$name $i"
+	"$bin" connector add --name "$name" --url "http://127.0.0.1:$peer_port/mcp" \
+		--description "Test connector $((i + 1)) of $n (server-everything)." >/dev/null ||
+		fail "could not add connector $name with the CLI"
+done
+
+"$bin" >"$work/app.log" 2>&1 &
+app_pid=$!
+
+# The window must appear (title "Patchbay") within 30 s.
+wid=''
+for _ in $(seq 300); do
+	kill -0 "$app_pid" 2>/dev/null || fail "the app exited before its window appeared"
+	wid=$(xdotool search --onlyvisible --name '^Patchbay$' 2>/dev/null | head -n1 || true)
+	[[ -n $wid ]] && break
+	sleep 0.1
+done
+[[ -n $wid ]] || fail "no window titled Patchbay appeared within 30 s"
+echo "$me: window $wid appeared"
+
+curl_health() { (exec 3<>"/dev/tcp/127.0.0.1/$port" && printf 'GET /api/v1/health HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&3 && grep -q '"status":"ok"' <&3) 2>/dev/null; }
+for _ in $(seq 100); do curl_health && break; sleep 0.1; done
+curl_health || fail "the endpoint on port $port does not answer"
+
+shot() { xwd -silent -id "$wid" | xwdtopnm 2>/dev/null | pnmtopng >"$1" 2>/dev/null; }
+colours() { xwd -silent -id "$wid" | xwdtopnm 2>/dev/null | ppmhist -noheader 2>/dev/null | wc -l; }
+
+# Connect the connectors through the running app (the CLI talks to it):
+# their status reaches the window as live events.
+for ((i = 0; i < n; i++)); do
+	name=${names[i % ${#names[@]}]}
+	((i >= ${#names[@]})) && name="$name $i"
+	"$bin" tools refresh "$name" >/dev/null 2>"$work/refresh.log" || fail "could not connect $name: $(cat "$work/refresh.log")"
+done
+
+# The UI has drawn when the window shows text and colour, not one flat
+# background: wait for that, then for the connectors to connect.
+drawn=0
+for _ in $(seq 60); do
+	if (($(colours) > 40)); then drawn=1; break; fi
+	sleep 0.5
+done
+((drawn)) || { shot "$work/blank.png"; fail "the window stayed blank (no UI drawn within 30 s)"; }
+sleep "${WINDOW_SETTLE:-4}"
+
+out=${WINDOW_SHOT:-$root/.artifacts/window-connectors.png}
+mkdir -p "$(dirname "$out")"
+shot "$out" && [[ -s $out ]] || fail "could not take a screenshot"
+echo "$me: screenshot saved to $out"
+if [[ ${WINDOW_MEM:-} != 1 && -d $root/frontend/screenshots ]]; then
+	# The README shows the window as the tests last saw it.
+	cp "$out" "$root/frontend/screenshots/window-connectors.png"
+fi
+
+if [[ ${WINDOW_MEM:-} == 1 ]]; then
+	# PSS of the app and every process below it (WebKitWebProcess,
+	# WebKitNetworkProcess), idle on the Connectors screen. One line per
+	# process (WINDOW_MEM name pss_kb anon_kb file_kb llvm_kb), then the
+	# total; .ci/window-mem.sh turns them into BENCHMARKS.md's section.
+	sleep "${WINDOW_IDLE:-15}"
+	descendants() {
+		local c
+		for c in $(ps -o pid= --ppid "$1" | tr -d ' '); do
+			echo "$c"
+			descendants "$c"
+		done
+	}
+	total=0
+	for p in $app_pid $(descendants "$app_pid"); do
+		read -r pss anon file < <(awk '/^Pss:/ {p=$2} /^Pss_Anon:/ {a=$2} /^Pss_File:/ {f=$2} END {print p+0, a+0, f+0}' "/proc/$p/smaps_rollup")
+		# Mesa's software GL (llvmpipe) links libLLVM; under Xvfb every
+		# process that initialises GL maps it.
+		llvm=$(awk '/^[0-9a-f]+-[0-9a-f]+ / {name = $6} /^Pss:/ && name ~ /libLLVM/ {s += $2} END {print s+0}' "/proc/$p/smaps")
+		echo "WINDOW_MEM $(tr -d '\0 ' <"/proc/$p/comm") $pss $anon $file $llvm"
+		total=$((total + pss))
+	done
+	echo "$me: window memory (PSS, $n connectors, idle on Connectors): $((total / 1024)) MB"
+	echo "WINDOW_PSS_KB=$total"
+	rc=0
+	stop_pid "$app_pid" || rc=$?
+	app_pid=''
+	[[ $rc == 0 ]] || fail "the app did not stop cleanly on SIGTERM (status $rc)"
+	exit 0
+fi
+
+# Closing hides the window (telling the person once) and keeps serving.
+xdotool windowactivate --sync "$wid" 2>/dev/null || xdotool windowfocus --sync "$wid" 2>/dev/null || true
+xdotool key --clearmodifiers ctrl+w
+hint=''
+for _ in $(seq 50); do
+	hint=$(xdotool search --onlyvisible --name 'Patchbay keeps running' 2>/dev/null | head -n1 || true)
+	[[ -n $hint ]] && break
+	sleep 0.1
+done
+[[ -n $hint ]] || fail "closing the window did not explain that Patchbay keeps running"
+xdotool windowactivate --sync "$hint" 2>/dev/null || xdotool windowfocus --sync "$hint" 2>/dev/null || true
+xdotool key --clearmodifiers Return
+hidden=0
+for _ in $(seq 50); do
+	if xwininfo -id "$wid" 2>/dev/null | grep -q 'IsUnMapped'; then hidden=1; break; fi
+	sleep 0.1
+done
+((hidden)) || fail "the window did not hide after closing"
+kill -0 "$app_pid" 2>/dev/null || fail "closing the window stopped the app"
+curl_health || fail "the endpoint stopped answering while the window is hidden"
+echo "$me: closing hid the window; the endpoint keeps serving"
+
+# A second launch shows the first window and exits.
+second=0
+"$bin" >"$work/second.log" 2>&1 &
+second_pid=$!
+for _ in $(seq 100); do
+	kill -0 "$second_pid" 2>/dev/null || { second=1; break; }
+	sleep 0.1
+done
+((second)) || { kill "$second_pid" 2>/dev/null; fail "a second launch kept running instead of handing over to the first"; }
+shown=0
+for _ in $(seq 50); do
+	if xwininfo -id "$wid" 2>/dev/null | grep -q 'IsViewable'; then shown=1; break; fi
+	sleep 0.1
+done
+((shown)) || fail "a second launch did not bring the window back"
+echo "$me: a second launch brought the window back"
+
+# Quit from the app menu (Ctrl+Q) stops everything cleanly.
+xdotool windowactivate --sync "$wid" 2>/dev/null || xdotool windowfocus --sync "$wid" 2>/dev/null || true
+xdotool key --clearmodifiers ctrl+q
+status=''
+for _ in $(seq 100); do
+	if ! kill -0 "$app_pid" 2>/dev/null; then
+		wait "$app_pid" && status=0 || status=$?
+		break
+	fi
+	sleep 0.1
+done
+[[ -n $status ]] || fail "Quit (Ctrl+Q) did not stop the app within 10 s"
+app_pid=''
+[[ $status == 0 ]] || fail "the app exited with status $status after Quit"
+[[ ! -e $PATCHBAY_HOME/instance.json ]] || fail "the app left its instance record behind after Quit"
+echo "$me: Quit stopped the app cleanly"
+echo "$me: ok"
