@@ -69,7 +69,14 @@ try {
   await waitPort(xssPort, 30000, xss);
 
   const home = tempDir('patchbay-e2e-home-');
-  const srv = await serve(binary, { home, logDir });
+  // Client setup reads and writes the person's client settings files: give
+  // serve a home of its own so that the tests never touch the real ones.
+  const userHome = tempDir('patchbay-e2e-user-');
+  const srv = await serve(binary, {
+    home,
+    logDir,
+    env: { HOME: userHome, XDG_CONFIG_HOME: join(userHome, '.config'), CODEX_HOME: '' },
+  });
   const adminToken = (await run(binary, ['admin-token'], { PATCHBAY_HOME: home })).trim();
 
   ctx = await chromium.launchPersistentContext(tempDir('patchbay-e2e-chromium-'), {
@@ -134,6 +141,7 @@ try {
     mcpClient,
     everythingURL: `http://127.0.0.1:${evPort}/mcp`,
     xssURL: `http://127.0.0.1:${xssPort}/mcp`,
+    userHome,
     shot: async (name) => {
       await page.waitForTimeout(150); // let transitions settle
       await page.screenshot({

@@ -1,6 +1,8 @@
 // The browser tests, in order: each builds on the state the previous one
 // left (one server, one browser, like a person's first session).
 
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { sleep } from './lib.mjs';
 
 export const PAYLOAD = '<img src=x onerror=alert(1)>';
@@ -128,8 +130,8 @@ export const tests = [
       assert(c.headers?.[0]?.name === 'X-Patchbay-Demo', 'the custom header was saved');
       await go(page, base, '/connectors');
       await visible(page.locator('[data-testid="connector-row"][data-connector="Everything"] [data-state="connected"]'), 'connected in list');
-      const counts = await page.locator('[data-testid="connector-row"] [data-testid="tool-counts"]').textContent();
-      assert(/\d+ tools/.test(counts), `tool counts shown: ${counts}`);
+      await eventually('tool counts', async () =>
+        /\d+ tools\s+·\s+\d+ always allowed/.test(await page.locator('[data-testid="connector-row"] [data-testid="tool-counts"]').textContent()));
       await shot('connectors');
     },
   ],
@@ -291,13 +293,38 @@ export const tests = [
     },
   ],
   [
-    'the clients screen lists clients or explains the alternative',
-    async ({ page, base, shot }) => {
+    'connect a client from the Clients screen after previewing the change',
+    async ({ page, base, userHome, mcpClient, shot }) => {
       await go(page, base, '/clients');
       await visible(page.getByRole('heading', { name: 'Clients', exact: true }), 'Clients heading');
-      await eventually('clients or an explanation', async () =>
-        (await page.getByTestId('client-card').count()) > 0 || (await page.getByTestId('empty-state').count()) > 0);
+      const card = page.locator('[data-testid="client-card"][data-client="cursor"]');
+      await visible(card, 'the Cursor card');
+      await card.getByRole('button', { name: /Connect/ }).click();
+      const diff = page.getByTestId('client-diff');
+      await visible(diff, 'the preview of the change');
+      const text = await diff.textContent();
+      assert(text.includes(`${base}/mcp`), `the preview shows the endpoint: ${text}`);
+      const file = join(userHome, '.cursor', 'mcp.json');
+      assert(!existsSync(file), 'nothing is written before the person agrees');
+      await shot('client-connect');
+      await page.getByRole('button', { name: 'Write the change' }).click();
+      await visible(card.getByText('Connected'), 'Cursor connected');
+      const written = JSON.parse(readFileSync(file, 'utf8'));
+      const entry = Object.values(written.mcpServers ?? {})[0];
+      assert(entry?.url === `${base}/mcp`, `the file points at the endpoint: ${JSON.stringify(written)}`);
+      // The token written for Cursor works.
+      const token = String(entry.headers?.Authorization ?? '').replace(/^Bearer /, '');
+      const client = await mcpClient(token);
+      const { tools } = await client.listTools();
+      assert(tools.length > 0, 'the client set up by Patchbay sees tools');
+      await client.close();
       await shot('clients');
+      await card.getByRole('button', { name: 'Disconnect' }).click();
+      await page.getByRole('alertdialog').getByRole('button', { name: 'Disconnect' }).click();
+      // Patchbay created the file, so taking its entry out may remove it.
+      await eventually('Cursor disconnected', async () =>
+        !existsSync(file) || Object.keys(JSON.parse(readFileSync(file, 'utf8')).mcpServers ?? {}).length === 0);
+      await eventually('Cursor shown as not connected', async () => (await card.getByText('Connected', { exact: true }).count()) === 0);
     },
   ],
   [

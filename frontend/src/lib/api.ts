@@ -15,6 +15,7 @@ import type {
   ClientDisconnectResult,
   ClientInfo,
   ClientSnippet,
+  ClientUndoResult,
   ClientToken,
   Connector,
   ConnectorView,
@@ -285,12 +286,19 @@ export function createApi(cfg: ApiConfig = {}) {
     ) => request<ClientConnectResult>('POST', `/api/v1/clients/${enc(id)}/connect`, o),
     disconnectClient: (id: string) =>
       request<ClientDisconnectResult>('POST', `/api/v1/clients/${enc(id)}/disconnect`, {}),
-    undoClient: (id: string) => request<unknown>('POST', `/api/v1/clients/${enc(id)}/undo`),
-    clientSnippet: (id: string, conversation: string) =>
-      request<ClientSnippet>(
-        'GET',
-        `/api/v1/clients/${enc(id)}/snippet${query({ conversation })}`,
-      ),
+    undoClient: (id: string, force = false) =>
+      request<ClientUndoResult>('POST', `/api/v1/clients/${enc(id)}/undo`, force ? { force } : {}),
+    /** The manual-setup snippet; issueToken puts a new token in it. */
+    clientSnippet: (id: string, conversation: string, issueToken = false) =>
+      issueToken
+        ? request<ClientSnippet>('POST', `/api/v1/clients/${enc(id)}/snippet`, {
+            conversation,
+            issue_token: true,
+          })
+        : request<ClientSnippet>(
+            'GET',
+            `/api/v1/clients/${enc(id)}/snippet${query({ conversation })}`,
+          ),
   };
 }
 

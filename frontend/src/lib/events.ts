@@ -19,6 +19,7 @@ export const EVENT_TYPES = [
   'connector.test',
   'settings.changed',
   'tokens.changed',
+  'clients.changed',
 ] as const;
 
 /**

@@ -74,6 +74,8 @@ function patchStatus(s: ConnectorStatus) {
   const c = app.connectors.find((c) => c.id === s.connector_id);
   if (!c) return reloadConnectors();
   c.status = s;
+  // A connection that lists tools changes the counts too.
+  if (s.tool_count !== c.tools.total) reloadConnectors();
 }
 
 export async function loadApprovals() {

@@ -256,8 +256,12 @@ export interface Approval {
 export type Decision = 'allow_once' | 'allow_always' | 'deny';
 
 export interface OAuthLogin {
+  connector_id?: string;
   authorization_url: string;
   redirect_uri: string;
+  state?: string;
+  /** A sign-in was already under way and this request joined it. */
+  joined?: boolean;
 }
 
 export interface OAuthProgress {
@@ -265,6 +269,10 @@ export interface OAuthProgress {
   step: 'waiting_for_browser' | 'exchanging_code' | 'done' | 'failed';
   message?: string;
   redirect_uri?: string;
+  authorization_url?: string;
+  code?: string;
+  slug?: string;
+  suggested_fix?: string;
 }
 
 export interface OAuthDiscovery {
@@ -280,31 +288,59 @@ export interface ClientInfo {
   id: string;
   name: string;
   installed: boolean;
-  config_path?: string;
-  config_exists?: boolean;
+  config_path: string;
+  config_exists: boolean;
   connected: boolean;
-  conversation?: string;
+  conversation: string;
   method: 'http' | 'stdio';
-  notes?: string;
+  notes: string;
+  format?: string;
+  scopes?: string[];
+  has_command?: boolean;
+  can_undo?: boolean;
 }
 
 export interface ClientConnectResult {
   config_path: string;
-  diff?: string;
-  backup_path?: string;
-  needs_confirmation?: boolean;
-  message?: string;
+  diff: string;
+  backup_path: string;
+  needs_confirmation: boolean;
+  message: string;
+  connected?: boolean;
+  dry_run?: boolean;
+  entry?: string;
+  conversation?: string;
+  token_hint?: string;
 }
 
 export interface ClientDisconnectResult {
   config_path: string;
-  backup_path?: string;
+  backup_path: string;
   removed: boolean;
+  token_revoked?: boolean;
+  message?: string;
+}
+
+export interface ClientUndoResult {
+  config_path: string;
+  restored: boolean;
+  needs_confirmation: boolean;
+  backup_path?: string;
+  diff?: string;
+  message?: string;
 }
 
 export interface ClientSnippet {
+  client: string;
   snippet: string;
-  command?: string;
+  command: string;
+  config_path?: string;
+  format?: string;
+  url?: string;
+  method?: string;
+  token?: string;
+  token_hint?: string;
+  notes?: string;
 }
 
 export interface FieldError {
