@@ -11,14 +11,17 @@
 #      and, for the README, frontend/screenshots/window-connectors.png,
 #   4. closes the window (Ctrl+W): the close hint appears once, the window
 #      hides and the MCP endpoint keeps answering,
-#   5. launches BINARY again: the second launch exits and the first window
-#      comes back (single instance),
-#   6. quits with Ctrl+Q (the app menu's Quit): the process exits 0 and
+#   5. while hidden, a tool call that needs approval raises a native
+#      notification (a test notification server, .ci/notifyd, records it and
+#      clicks it): the window comes back; the call is denied with the CLI,
+#   6. hides the window again (no hint the second time) and launches BINARY
+#      again: the second launch exits and the first window comes back,
+#   7. quits with Ctrl+Q (the app menu's Quit): the process exits 0 and
 #      removes its instance record.
 #
 # WINDOW_CONNECTORS=N adds N connectors (default 3); WINDOW_MEM=1 also
 # prints the memory (PSS) of the app and its WebKit processes once idle on
-# the Connectors screen (.ci/window-mem.sh uses it) and skips steps 4-6.
+# the Connectors screen (.ci/window-mem.sh uses it) and skips steps 4-7.
 set -euo pipefail
 
 me=window-test
@@ -51,7 +54,7 @@ fi
 
 # Inner: we have a keyring and $DISPLAY.
 work=$(mktemp -d "${TMPDIR:-/tmp}/patchbay-window.XXXXXX")
-app_pid='' peer_pid=''
+app_pid='' peer_pid='' call_pid='' notifyd_pid=''
 # stop_pid PID: SIGTERM, up to 10 s to exit, then SIGKILL; returns 0 when
 # the process exited by itself with status 0.
 stop_pid() {
@@ -69,7 +72,7 @@ stop_pid() {
 	return 99
 }
 cleanup() {
-	for p in $app_pid $peer_pid; do stop_pid "$p" || true; done
+	for p in $app_pid $peer_pid $call_pid $notifyd_pid; do stop_pid "$p" || true; done
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -109,6 +112,17 @@ for ((i = 0; i < n; i++)); do
 		--description "Test connector $((i + 1)) of $n (server-everything)." >/dev/null ||
 		fail "could not add connector $name with the CLI"
 done
+
+# A notification server on the private session bus, recording what the app
+# shows and clicking it a moment later, as a person would.
+notifyd_pid=''
+if [[ ${WINDOW_MEM:-} != 1 ]]; then
+	(cd "$root" && go build -o "$work/notifyd" ./.ci/notifyd) || fail "could not build .ci/notifyd"
+	"$work/notifyd" -log "$work/notifications.jsonl" -click 1s >"$work/notifyd.out" 2>&1 &
+	notifyd_pid=$!
+	for _ in $(seq 50); do grep -q ready "$work/notifyd.out" 2>/dev/null && break; sleep 0.1; done
+	grep -q ready "$work/notifyd.out" || fail "the test notification server did not start: $(cat "$work/notifyd.out")"
+fi
 
 "$bin" >"$work/app.log" 2>&1 &
 app_pid=$!
@@ -210,6 +224,61 @@ done
 kill -0 "$app_pid" 2>/dev/null || fail "closing the window stopped the app"
 curl_health || fail "the endpoint stopped answering while the window is hidden"
 echo "$me: closing hid the window; the endpoint keeps serving"
+
+# While the window is hidden, a call that needs approval raises a native
+# notification; clicking it brings the window up.
+"$bin" tools policy Everything needs_approval echo >/dev/null || fail "could not set echo to needs_approval"
+token=$("$bin" token create window-test --json | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).token))') ||
+	fail "could not issue a client token"
+cat >"$work/call.mjs" <<'JS'
+// Calls everything_echo through Patchbay with the TypeScript SDK client.
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+const sdk = process.env.SDK;
+const { Client } = await import(pathToFileURL(join(sdk, 'client/index.js')).href);
+const { StreamableHTTPClientTransport } = await import(pathToFileURL(join(sdk, 'client/streamableHttp.js')).href);
+const client = new Client({ name: 'window-test-client', version: '1.0.0' });
+await client.connect(new StreamableHTTPClientTransport(new URL(process.env.URL), {
+  requestInit: { headers: { Authorization: `Bearer ${process.env.TOKEN}` } },
+}));
+const res = await client.callTool({ name: 'everything_echo', arguments: { message: 'from the window test' } }, undefined, { timeout: 120000 });
+console.log(JSON.stringify(res));
+await client.close();
+JS
+SDK=$peer_dir/node_modules/@modelcontextprotocol/sdk/dist/esm URL=http://127.0.0.1:$port/mcp TOKEN=$token \
+	node "$work/call.mjs" >"$work/call.out" 2>&1 &
+call_pid=$!
+notified=0
+for _ in $(seq 150); do
+	if grep -q '"summary":"Approval needed"' "$work/notifications.jsonl" 2>/dev/null; then notified=1; break; fi
+	sleep 0.1
+done
+((notified)) || fail "no notification for the approval request while the window was hidden (call: $(cat "$work/call.out"))"
+grep -q 'window-test-client wants to call Echo Tool on Everything' "$work/notifications.jsonl" ||
+	fail "the notification does not say who calls what: $(cat "$work/notifications.jsonl")"
+shown=0
+for _ in $(seq 50); do
+	if xwininfo -id "$wid" 2>/dev/null | grep -q 'IsViewable'; then shown=1; break; fi
+	sleep 0.1
+done
+((shown)) || fail "clicking the notification did not bring the window back"
+echo "$me: the approval request raised a notification; clicking it brought the window back"
+approval=$("$bin" approvals list --json | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s)[0]?.id ?? ""))')
+[[ -n $approval ]] || fail "the approval request is not pending"
+"$bin" approvals deny "$approval" >/dev/null || fail "could not deny the approval request"
+wait "$call_pid" 2>/dev/null || true
+call_pid=''
+grep -qi 'denied\|isError' "$work/call.out" || fail "the denied call did not end as denied: $(cat "$work/call.out")"
+
+# Hide it again for the single-instance check below.
+xdotool windowactivate --sync "$wid" 2>/dev/null || xdotool windowfocus --sync "$wid" 2>/dev/null || true
+xdotool key --clearmodifiers ctrl+w
+hidden=0
+for _ in $(seq 50); do
+	if xwininfo -id "$wid" 2>/dev/null | grep -q 'IsUnMapped'; then hidden=1; break; fi
+	sleep 0.1
+done
+((hidden)) || fail "the window did not hide the second time (no hint expected now)"
 
 # A second launch shows the first window and exits.
 second=0
