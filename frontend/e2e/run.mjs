@@ -65,8 +65,26 @@ try {
     env: { PORT: String(xssPort), MCP_SDK_ESM: sdkESM },
     logDir,
   });
+  // A real OAuth authorization server (oidc-provider, logging in and
+  // consenting by itself) with an MCP resource server in front of
+  // server-everything; $BROWSER makes the backend's "open the browser" follow
+  // the sign-in like a person's browser would.
+  const issuerPort = await freePort();
+  const rsPort = await freePort();
+  const oauth = start('oauth-server', process.execPath, [requireFile(join(testpeer, 'oauth-server.mjs'), 'the OAuth test server is missing')], {
+    env: {
+      PATCHBAY_OAUTH_CONFIG: JSON.stringify({
+        issuerPort, rsPort, upstream: `http://127.0.0.1:${evPort}`, resourcePath: '/mcp',
+        accessTTL: 3600, clients: [], registration: true,
+      }),
+    },
+    cwd: testpeer,
+    logDir,
+  });
   await waitPort(evPort, 30000, ev);
   await waitPort(xssPort, 30000, xss);
+  await waitPort(issuerPort, 30000, oauth);
+  await waitPort(rsPort, 30000, oauth);
 
   const home = tempDir('patchbay-e2e-home-');
   // Client setup reads and writes the person's client settings files: give
@@ -75,7 +93,12 @@ try {
   const srv = await serve(binary, {
     home,
     logDir,
-    env: { HOME: userHome, XDG_CONFIG_HOME: join(userHome, '.config'), CODEX_HOME: '' },
+    env: {
+      HOME: userHome,
+      XDG_CONFIG_HOME: join(userHome, '.config'),
+      CODEX_HOME: '',
+      BROWSER: `${process.execPath} ${join(testpeer, 'headless-browser.mjs')} %s`,
+    },
   });
   const adminToken = (await run(binary, ['admin-token'], { PATCHBAY_HOME: home })).trim();
 
@@ -142,6 +165,8 @@ try {
     everythingURL: `http://127.0.0.1:${evPort}/mcp`,
     xssURL: `http://127.0.0.1:${xssPort}/mcp`,
     userHome,
+    oauthIssuer: `http://127.0.0.1:${issuerPort}`,
+    oauthURL: `http://127.0.0.1:${rsPort}/mcp`,
     shot: async (name) => {
       await page.waitForTimeout(150); // let transitions settle
       await page.screenshot({

@@ -277,6 +277,41 @@ export const tests = [
     },
   ],
   [
+    'an OAuth connector: discover, save, sign in with progress and the redirect URI',
+    async ({ page, base, api, oauthIssuer, oauthURL, shot }) => {
+      await go(page, base, '/connectors/new');
+      await page.getByLabel('Name', { exact: true }).fill('Protected');
+      await page.getByLabel('Server URL').fill(oauthURL);
+      await page.getByRole('radio', { name: 'OAuth' }).check();
+      await page.getByRole('button', { name: 'Advanced OAuth settings' }).click();
+      await page.getByLabel('Issuer').fill(oauthIssuer);
+      await page.getByRole('button', { name: 'Discover' }).click();
+      const found = page.getByTestId('discovery');
+      await visible(found, 'what discovery found');
+      assert(/registers clients automatically/.test(await found.textContent()), 'discovery says no client ID is needed');
+      await visible(page.locator('#f-ports-msg').getByText('Redirect URI: http://127.0.0.1'), 'the redirect URI preview');
+      await page.getByRole('button', { name: 'Add connector' }).click();
+      await eventually('the detail page', async () => /#\/connectors\/[^/]+$/.test(page.url()) && !page.url().endsWith('/new'));
+      const id = decodeURIComponent(page.url().split('/').pop());
+      await visible(page.locator('[data-state="needs-sign-in"]'), 'Needs sign-in', 30000);
+      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+      const step = page.getByTestId('oauth-step');
+      await visible(step, 'sign-in progress');
+      await visible(page.getByTestId('redirect-uri'), 'the redirect URI to copy');
+      const uri = await page.getByTestId('redirect-uri').textContent();
+      assert(/^http:\/\/127\.0\.0\.1:\d+\/callback$/.test(uri), `redirect URI: ${uri}`);
+      await eventually('signed in', async () => (await step.getAttribute('data-step')) === 'done', 30000);
+      await shot('oauth-sign-in');
+      await page.getByRole('button', { name: 'Done' }).click();
+      await visible(page.locator('[data-state="connected"]'), 'connected after sign-in', 30000);
+      await visible(page.locator('[data-testid="tool-row"]'), 'its tools', 30000);
+      await visible(page.getByTestId('oauth-status').getByText('Signed in'), 'signed-in status');
+      const c = await api('GET', `/api/v1/connectors/${id}`);
+      assert(c.status.state === 'connected', `state: ${c.status.state}`);
+      await api('DELETE', `/api/v1/connectors/${id}`);
+    },
+  ],
+  [
     'settings validate and save',
     async ({ page, base, api, shot }) => {
       await go(page, base, '/settings');
@@ -290,6 +325,29 @@ export const tests = [
       await eventually('saved', async () => (await api('GET', '/api/v1/settings')).approval_timeout_seconds === 90);
       await page.evaluate(() => document.querySelector('main')?.scrollTo(0, 0));
       await shot('settings');
+    },
+  ],
+  [
+    'the theme follows the system unless the setting picks one',
+    async ({ page, base, api, shot }) => {
+      const bg = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+      const dark = (c) => {
+        const [r, g, b] = c.match(/\d+/g).map(Number);
+        return r + g + b < 200;
+      };
+      try {
+        await page.emulateMedia({ colorScheme: 'dark' });
+        await go(page, base, '/connectors');
+        await visible(page.getByRole('heading', { name: 'Connectors' }), 'Connectors');
+        assert(dark(await bg()), `dark system theme gives a dark page, got ${await bg()}`);
+        await shot('connectors-dark');
+        await api('PUT', '/api/v1/settings', { theme: 'light' });
+        await eventually('light theme from the setting', async () => !dark(await bg()));
+        assert((await page.evaluate(() => document.documentElement.dataset.theme)) === 'light', 'data-theme=light');
+      } finally {
+        await api('PUT', '/api/v1/settings', { theme: 'system' });
+        await page.emulateMedia({ colorScheme: 'light' });
+      }
     },
   ],
   [

@@ -26,7 +26,10 @@ import type {
   LiveSession,
   OAuthDiscovery,
   OAuthLogin,
+  OAuthLogoutResult,
+  OAuthStatus,
   Policy,
+  RedirectPreview,
   Settings,
   TestResult,
   TestStep,
@@ -236,13 +239,14 @@ export function createApi(cfg: ApiConfig = {}) {
 
     oauthLogin: (ref: string) =>
       request<OAuthLogin>('POST', `/api/v1/connectors/${enc(ref)}/login`),
-    oauthLogout: (ref: string) => request<unknown>('POST', `/api/v1/connectors/${enc(ref)}/logout`),
+    oauthLogout: (ref: string) =>
+      request<OAuthLogoutResult>('POST', `/api/v1/connectors/${enc(ref)}/logout`),
     oauthStatus: (ref: string) =>
-      request<Record<string, unknown>>('GET', `/api/v1/connectors/${enc(ref)}/oauth`),
+      request<OAuthStatus>('GET', `/api/v1/connectors/${enc(ref)}/oauth`),
     oauthDiscover: (issuer: string) =>
       request<OAuthDiscovery>('POST', '/api/v1/oauth/discover', { issuer }),
     oauthRedirectURI: (ports: number[]) =>
-      request<{ redirect_uri: string }>(
+      request<RedirectPreview>(
         'GET',
         `/api/v1/oauth/redirect-uri${query({ ports: ports.join(',') })}`,
       ),

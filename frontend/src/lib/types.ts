@@ -275,6 +275,33 @@ export interface OAuthProgress {
   suggested_fix?: string;
 }
 
+/** The redirect URI a sign-in would use (backend/oauth RedirectPreview). */
+export interface RedirectPreview {
+  redirect_uri: string;
+  port?: number;
+  available: boolean;
+  any_port?: boolean;
+  note?: string;
+}
+
+export interface OAuthStatus {
+  signed_in: boolean;
+  expires_at?: string;
+  scopes?: string[];
+  has_refresh_token: boolean;
+  reason?: string;
+  redirect: RedirectPreview;
+  issuer?: string;
+  client_id?: string;
+  registration?: string;
+}
+
+export interface OAuthLogoutResult {
+  was_signed_in: boolean;
+  revoked: boolean;
+  revoke_error?: string;
+}
+
 export interface OAuthDiscovery {
   authorization_url?: string;
   token_url?: string;
