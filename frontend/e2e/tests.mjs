@@ -7,6 +7,9 @@ import { sleep } from './lib.mjs';
 
 export const PAYLOAD = '<img src=x onerror=alert(1)>';
 
+// A small connector icon for the upload test (and the screenshots).
+const ICON = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 40 40"><rect width="40" height="40" rx="9" fill="#2f5fd0"/><circle cx="14" cy="20" r="5" fill="#fff"/><circle cx="26" cy="20" r="5" fill="none" stroke="#fff" stroke-width="3"/><path d="M19 20h2" stroke="#fff" stroke-width="3"/></svg>`;
+
 function assert(cond, msg) {
   if (!cond) throw new Error(msg);
 }
@@ -109,6 +112,8 @@ export const tests = [
       await page.getByLabel('Name', { exact: true }).fill('Everything');
       await page.getByLabel('Server URL').fill(everythingURL);
       await page.getByLabel('Description').fill('The MCP reference test server: echo, add, long-running operations.');
+      await page.locator('#f-icon').setInputFiles({ name: 'icon.svg', mimeType: 'image/svg+xml', buffer: Buffer.from(ICON) });
+      await visible(page.getByAltText('Current icon'), 'the icon preview');
       await page.getByRole('button', { name: 'Add header' }).click();
       await page.locator('#f-h0-name').fill('X-Patchbay-Demo');
       await page.locator('#f-h0-value').fill('hello');
@@ -128,6 +133,7 @@ export const tests = [
       await visible(page.locator('[data-testid="tool-row"][data-tool="echo"]'), 'echo tool', 30000);
       const c = await api('GET', `/api/v1/connectors/${state.connectorId}`);
       assert(c.headers?.[0]?.name === 'X-Patchbay-Demo', 'the custom header was saved');
+      assert(c.icon?.startsWith('data:image/svg+xml;base64,'), 'the uploaded icon was saved');
       await go(page, base, '/connectors');
       await visible(page.locator('[data-testid="connector-row"][data-connector="Everything"] [data-state="connected"]'), 'connected in list');
       await eventually('tool counts', async () =>
