@@ -56,6 +56,8 @@ d99=$(metric BenchmarkCallLatency/direct p99-µs);   p99=$(metric BenchmarkCallL
 gd50=$(metric GC100BenchmarkCallLatency/direct p50-µs); gp50=$(metric GC100BenchmarkCallLatency/patchbay p50-µs)
 gd99=$(metric GC100BenchmarkCallLatency/direct p99-µs); gp99=$(metric GC100BenchmarkCallLatency/patchbay p99-µs)
 add50=$(calc %.0f "$p50 - $d50");  add99=$(calc %.0f "$p99 - $d99")
+bare50=$(metric BenchmarkCallLatency/bare-proxy p50-µs); bare99=$(metric BenchmarkCallLatency/bare-proxy p99-µs)
+bareadd50=$(calc %.0f "$bare50 - $d50"); own50=$(calc %.0f "$p50 - $bare50")
 gadd50=$(calc %.0f "$gp50 - $gd50"); gadd99=$(calc %.0f "$gp99 - $gd99")
 ld50=$(metric BenchmarkCallLatency/legacy-client/direct p50-µs); lp50=$(metric BenchmarkCallLatency/legacy-client/patchbay p50-µs)
 ld99=$(metric BenchmarkCallLatency/legacy-client/direct p99-µs); lp99=$(metric BenchmarkCallLatency/legacy-client/patchbay p99-µs)
@@ -113,7 +115,9 @@ Details:
 - **Latency and throughput.** A call through Patchbay is two MCP hops (client → Patchbay, Patchbay → upstream)
   where a direct call is one, so Patchbay adds one go-sdk server plus one go-sdk client request. Patchbay's own
   work on a call (token check, policy gate, progress wiring, activity queueing) is a small part of that; most is
-  go-sdk's per-request cost, which allocates a 32 KiB JSON decoder buffer for every message it decodes (about
+  go-sdk's per-request cost: a bare go-sdk proxy (a server whose tool calls the upstream through a client,
+  nothing else) measures $bare50 µs at p50, adding $bareadd50 µs by itself; Patchbay's checks and records add
+  $own50 µs to that. go-sdk allocates a 32 KiB JSON decoder buffer for every message it decodes (about
   2 MB per proxied call), so garbage collection dominates — hence GOGC=400 in the binary. With 32 clients
   the two CPUs are saturated: a direct call costs one go-sdk client request and one go-sdk server request, a
   call through Patchbay two of each, so go-sdk alone bounds the ratio near 0.5 before Patchbay does anything.

@@ -65,8 +65,21 @@ func benchClientEra(b *testing.B, url, token, era string) *mcp.ClientSession {
 // directly on the upstream, or through Patchbay as peer_echo.
 func callSetup(b *testing.B, mode, era string) (string, func() *mcp.ClientSession) {
 	p := newPeer(b)
-	if mode == "direct" {
+	switch mode {
+	case "direct":
 		return "echo", func() *mcp.ClientSession { return benchClientEra(b, p.URL, "", era) }
+	case "bare-proxy":
+		// The two hops and nothing else: a go-sdk server whose tool calls
+		// the upstream through a go-sdk client. What any MCP proxy built on
+		// go-sdk pays, before it checks or records anything.
+		up := benchClient(b, p.URL, "")
+		srv := mcp.NewServer(&mcp.Implementation{Name: "proxy", Version: "1"}, nil)
+		srv.AddTool(&mcp.Tool{Name: "peer_echo", InputSchema: map[string]any{"type": "object"}}, func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			return up.CallTool(ctx, &mcp.CallToolParams{Name: "echo", Arguments: req.Params.Arguments})
+		})
+		hs := httptest.NewServer(mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv }, &mcp.StreamableHTTPOptions{Stateless: true}))
+		b.Cleanup(hs.Close)
+		return "peer_echo", func() *mcp.ClientSession { return benchClientEra(b, hs.URL, "", era) }
 	}
 	h := newHarness(b, harnessOptions{})
 	h.addPeer("Peer", "peer", p.URL)
@@ -87,8 +100,11 @@ func echo(b *testing.B, cs *mcp.ClientSession, name string) {
 // session.
 func BenchmarkCallLatency(b *testing.B) {
 	for _, era := range []string{"", legacyEra} {
-		for _, mode := range []string{"direct", "patchbay"} {
+		for _, mode := range []string{"direct", "bare-proxy", "patchbay"} {
 			name := mode
+			if era != "" && mode == "bare-proxy" {
+				continue
+			}
 			if era != "" {
 				name = "legacy-client/" + mode
 			}
