@@ -112,6 +112,8 @@ type Gateway struct {
 	lifeMu sync.Mutex // orders goBackground against Close
 	wg     sync.WaitGroup
 	closed atomic.Bool
+	// closeDone is closed when Close has finished.
+	closeDone chan struct{}
 }
 
 // New returns a Gateway and starts its background worker. It reads nothing
@@ -146,6 +148,8 @@ func New(o Options) *Gateway {
 		red:    &redactor{},
 		dirty:  map[string]bool{},
 		kick:   make(chan struct{}, 1),
+
+		closeDone: make(chan struct{}),
 	}
 	g.allDirty = true
 	g.gen.Store(1)
@@ -223,9 +227,14 @@ func (g *Gateway) Close() error {
 	g.lifeMu.Lock()
 	if !g.closed.CompareAndSwap(false, true) {
 		g.lifeMu.Unlock()
+		// Another caller is closing: return only once it is done, so that
+		// a caller closing the store next cannot pull it from under the
+		// final activity flush.
+		<-g.closeDone
 		return nil
 	}
 	g.lifeMu.Unlock()
+	defer close(g.closeDone)
 	g.cancel()
 	for _, cs := range g.conversations() {
 		cs.closeSessions()

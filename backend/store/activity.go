@@ -142,13 +142,10 @@ func (l *activityLog) flush() error {
 	if len(batch) == 0 {
 		return nil
 	}
-	if l.db.bolt == nil {
-		return errClosed
-	}
 	settings := l.db.Settings()
 	now := l.db.now()
 	prune := now.Sub(l.lastPrune) >= pruneEvery || l.count+len(batch) > settings.ActivityMaxEntries
-	err := l.db.bolt.Update(func(tx *bolt.Tx) error {
+	err := l.db.update(context.Background(), func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketActivity)
 		for _, e := range batch {
 			seq, err := b.NextSequence()
@@ -184,7 +181,7 @@ func (l *activityLog) flush() error {
 		l.pending = append(batch, l.pending...)
 		l.mu.Unlock()
 		l.count = -1 // unknown; recomputed below
-		_ = l.db.bolt.View(func(tx *bolt.Tx) error {
+		_ = l.db.view(context.Background(), func(tx *bolt.Tx) error {
 			l.count = tx.Bucket(bucketActivity).Stats().KeyN
 			return nil
 		})

@@ -64,6 +64,9 @@ type Options struct {
 
 // DB is the open database.
 type DB struct {
+	// closeMu guards bolt: transactions hold it shared, Close exclusively,
+	// so closing never races a transaction started by another goroutine.
+	closeMu sync.RWMutex
 	bolt    *bolt.DB
 	dir     string
 	now     func() time.Time
@@ -152,6 +155,8 @@ func (db *DB) Close() error {
 	if db.activity != nil {
 		db.activity.close()
 	}
+	db.closeMu.Lock()
+	defer db.closeMu.Unlock()
 	if db.bolt == nil {
 		return nil
 	}
@@ -221,6 +226,8 @@ func (db *DB) view(ctx context.Context, fn func(tx *bolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	db.closeMu.RLock()
+	defer db.closeMu.RUnlock()
 	if db.bolt == nil {
 		return errClosed
 	}
@@ -231,6 +238,8 @@ func (db *DB) update(ctx context.Context, fn func(tx *bolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	db.closeMu.RLock()
+	defer db.closeMu.RUnlock()
 	if db.bolt == nil {
 		return errClosed
 	}

@@ -1,6 +1,7 @@
 package upstream
 
 import (
+	"context"
 	"errors"
 	"io"
 	"log/slog"
@@ -46,6 +47,12 @@ type authTransport struct {
 	log       *slog.Logger
 	obs       *httpLog
 	events    transportEvents // may be nil (connection tests)
+	// life ends with the session (or with a failed connection attempt).
+	// Every request is cancelled then, including the ones go-sdk sends
+	// detached from any caller (the best-effort notifications/cancelled
+	// after a timed-out handshake), which would otherwise hold the
+	// session's Close until the server answers or go-sdk gives up.
+	life context.Context
 }
 
 // reservedHeaders are set by go-sdk and must not be replaced by a custom
@@ -55,8 +62,23 @@ func reservedHeader(name string) bool {
 	return n == "Content-Type" || n == "Accept" || n == "Last-Event-Id" || strings.HasPrefix(n, "Mcp-")
 }
 
-func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+func (t *authTransport) RoundTrip(req *http.Request) (resp *http.Response, err error) {
 	ctx := req.Context()
+	if t.life != nil {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		stop := context.AfterFunc(t.life, cancel)
+		release := func() { stop(); cancel() }
+		defer func() {
+			if err != nil || resp == nil {
+				release()
+				return
+			}
+			// The body is read after RoundTrip returns: release when the
+			// reader is done with it.
+			resp.Body = &releaseBody{ReadCloser: resp.Body, release: release}
+		}()
+	}
 	r := req.Clone(ctx)
 	t.decorate(r)
 	if t.oauth != nil {
@@ -74,7 +96,7 @@ func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		r.Header.Set("Authorization", "Bearer "+token)
 	}
 	start := time.Now()
-	resp, err := t.base.RoundTrip(r)
+	resp, err = t.base.RoundTrip(r)
 	if err != nil {
 		t.obs.failed(r, err)
 		t.log.Debug("upstream request failed", "method", r.Method, "url", t.red.String(r.URL.String()), "error", t.red.String(err.Error()))
@@ -205,4 +227,17 @@ func (b *watchedBody) Read(p []byte) (int, error) {
 func (b *watchedBody) Close() error {
 	b.once.Do(func() { b.onEnd(errors.New("stream closed")) })
 	return b.ReadCloser.Close()
+}
+
+// releaseBody calls release once the response body is closed.
+type releaseBody struct {
+	io.ReadCloser
+	once    sync.Once
+	release func()
+}
+
+func (b *releaseBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.once.Do(b.release)
+	return err
 }

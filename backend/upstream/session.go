@@ -192,6 +192,12 @@ func (m *Manager) open(ctx context.Context, owner *conn, con *backend.Connector,
 	s.rt = rt
 	hc := &http.Client{Transport: rt}
 
+	// The session context must outlive Connect (go-sdk's SSE transport
+	// reads its stream with it), so the connect timeout cancels it only
+	// until Connect returns.
+	sctx, cancel := context.WithCancelCause(ctx)
+	rt.life = sctx
+
 	var t mcp.Transport
 	if transport == backend.TransportSSE {
 		t = &mcp.SSEClientTransport{Endpoint: con.URL, HTTPClient: hc}
@@ -218,10 +224,6 @@ func (m *Manager) open(ctx context.Context, owner *conn, con *backend.Connector,
 		client.AddReceivingMiddleware(s.watchSubscription)
 	}
 
-	// The session context must outlive Connect (go-sdk's SSE transport
-	// reads its stream with it), so the connect timeout cancels it only
-	// until Connect returns.
-	sctx, cancel := context.WithCancelCause(ctx)
 	timer := time.AfterFunc(m.opts.ConnectTimeout, func() { cancel(errConnectTimeout) })
 	cs, err := client.Connect(sctx, t, nil)
 	if !timer.Stop() && err == nil {
