@@ -72,8 +72,9 @@ cross: frontend
 test: deps frontend vet test-go test-frontend test-e2e test-window cross
 	@echo "make test: all tests passed"
 
-bench: deps headless
+bench: deps headless desktop
 	.ci/bench.sh
+	.ci/window-mem.sh $(BIN)/patchbay --write
 
 clean:
 	rm -rf $(BIN) frontend/dist/assets frontend/dist/index.html

@@ -112,6 +112,9 @@ type Gateway struct {
 	lifeMu sync.Mutex // orders goBackground against Close
 	wg     sync.WaitGroup
 	closed atomic.Bool
+	// requests counts the POST and DELETE requests past the gate: a POST
+	// can create a session, so Close waits for them before its last sweep.
+	requests sync.WaitGroup
 	// closeDone is closed when Close has finished.
 	closeDone chan struct{}
 }
@@ -220,6 +223,20 @@ func (g *Gateway) LiveSessions(slug string) []backend.LiveSession {
 // activity queue (the store's readers flush that queue themselves).
 func (g *Gateway) FlushActivity() { g.rec.flush() }
 
+// enter admits a request that may create a session; after Close it
+// refuses. leave must follow an admitted request.
+func (g *Gateway) enter() bool {
+	g.lifeMu.Lock()
+	defer g.lifeMu.Unlock()
+	if g.closed.Load() {
+		return false
+	}
+	g.requests.Add(1)
+	return true
+}
+
+func (g *Gateway) leave() { g.requests.Done() }
+
 // Close closes every client session, answers pending approvals as
 // cancelled, records what is queued and stops the worker. In-flight calls
 // see their context cancelled.
@@ -240,6 +257,13 @@ func (g *Gateway) Close() error {
 		cs.closeSessions()
 	}
 	g.sessions.closeAll()
+	// A POST admitted just before Close may have created a session after
+	// the sweep above: wait for those requests (their calls were cancelled
+	// with g.ctx) and sweep again.
+	g.requests.Wait()
+	for _, cs := range g.conversations() {
+		cs.closeSessions()
+	}
 	g.tokens.flushTouches(context.Background())
 	g.rec.close()
 	g.wg.Wait()

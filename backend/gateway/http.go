@@ -80,7 +80,7 @@ func (g *Gateway) routes() http.Handler {
 			}
 			g.writeError(w, backend.Errorf(backend.EUNAUTHORIZED, "%s", msg).
 				WithSlug("client_token_required").
-				WithFix("Create a token in Patchbay (or run `patchbay token create --label \"My client\"`) and send it as `Authorization: Bearer <token>`; the setup commands in Patchbay include it."))
+				WithFix("Create a token in Patchbay (or run `patchbay token create \"My client\"`) and send it as `Authorization: Bearer <token>`; the setup commands in Patchbay include it."))
 			return
 		}
 		g.ensureFresh()
@@ -90,6 +90,14 @@ func (g *Gateway) routes() http.Handler {
 				WithSlug("conversation_not_found").
 				WithFix("See the conversations and their URLs with `patchbay conversation list`."))
 			return
+		}
+		if r.Method != http.MethodGet {
+			if !g.enter() {
+				g.writeError(w, backend.Errorf(backend.EUNAVAILABLE, "Patchbay is shutting down.").
+					WithSlug("shutting_down").WithFix("Reconnect once Patchbay is running again."))
+				return
+			}
+			defer g.leave()
 		}
 		g.tokens.touch(tok.ID)
 		r = r.WithContext(context.WithValue(r.Context(), callerKey{}, &caller{token: tok, cs: cs}))

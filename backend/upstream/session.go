@@ -28,6 +28,7 @@ type session struct {
 	red         *redactor
 	log         *slog.Logger
 	cancel      context.CancelCauseFunc
+	endLife     context.CancelFunc // ends the requests of the session, after Close
 	connectedAt time.Time
 
 	closing atomic.Bool // set before we close it ourselves
@@ -91,6 +92,9 @@ func (s *session) close() {
 		}
 		if s.cancel != nil {
 			s.cancel(errors.New("session closed"))
+		}
+		if s.endLife != nil {
+			s.endLife()
 		}
 	})
 }
@@ -196,7 +200,12 @@ func (m *Manager) open(ctx context.Context, owner *conn, con *backend.Connector,
 	// reads its stream with it), so the connect timeout cancels it only
 	// until Connect returns.
 	sctx, cancel := context.WithCancelCause(ctx)
-	rt.life = sctx
+	// The requests' life is separate: it must outlast a cancelled session
+	// context while Close sends its DELETE, and end only once the session
+	// is closed — or as soon as the handshake is given up, so that go-sdk's
+	// detached requests cannot hold Connect's own cleanup.
+	life, endLife := context.WithCancel(context.WithoutCancel(ctx))
+	rt.life = life
 
 	var t mcp.Transport
 	if transport == backend.TransportSSE {
@@ -225,7 +234,9 @@ func (m *Manager) open(ctx context.Context, owner *conn, con *backend.Connector,
 	}
 
 	timer := time.AfterFunc(m.opts.ConnectTimeout, func() { cancel(errConnectTimeout) })
+	unlink := context.AfterFunc(sctx, endLife)
 	cs, err := client.Connect(sctx, t, nil)
+	unlink()
 	if !timer.Stop() && err == nil {
 		_ = cs.Close()
 		err = errConnectTimeout
@@ -235,9 +246,10 @@ func (m *Manager) open(ctx context.Context, owner *conn, con *backend.Connector,
 			err = fmt.Errorf("%w: %w", errConnectTimeout, err)
 		}
 		cancel(err)
+		endLife()
 		return nil, obs, err
 	}
-	s.cs, s.cancel = cs, cancel
+	s.cs, s.cancel, s.endLife = cs, cancel, endLife
 	if info := cs.InitializeResult(); info != nil {
 		s.protocol = info.ProtocolVersion
 	}
