@@ -2,6 +2,8 @@ package backend
 
 import (
 	"encoding/json"
+	"fmt"
+	"strings"
 	"time"
 )
 
@@ -75,4 +77,66 @@ type ActivityPage struct {
 	Entries []*ActivityEntry `json:"entries"`
 	// Next is the Before value for the next (older) page; 0 when there is none.
 	Next uint64 `json:"next,omitempty"`
+}
+
+// Matches reports whether e passes every set field of f except the paging
+// fields (Before, After, Limit). Text matches case-insensitively against the
+// tool, connector, client, conversation, error, and the text inside the
+// arguments and result (JSON unescaped).
+func (f *ActivityFilter) Matches(e *ActivityEntry) bool {
+	switch {
+	case f.ConnectorID != "" && e.ConnectorID != f.ConnectorID:
+		return false
+	case f.Tool != "" && e.Tool != f.Tool && e.ExposedName != f.Tool:
+		return false
+	case f.Outcome != "" && e.Outcome != f.Outcome:
+		return false
+	case f.Conversation != "" && e.Conversation != f.Conversation:
+		return false
+	}
+	text := strings.ToLower(strings.TrimSpace(f.Text))
+	if text == "" {
+		return true
+	}
+	for _, s := range []string{e.Tool, e.ExposedName, e.Connector, e.ClientName, e.TokenLabel, e.Error, e.Conversation, jsonText(e.Arguments), jsonText(e.Result)} {
+		if strings.Contains(strings.ToLower(s), text) {
+			return true
+		}
+	}
+	return false
+}
+
+// jsonText returns the keys and values of a JSON document as plain text,
+// unescaped, so that a search for `say "hi"` finds {"m":"say \"hi\""}.
+func jsonText(raw json.RawMessage) string {
+	if len(raw) == 0 {
+		return ""
+	}
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return string(raw)
+	}
+	var b strings.Builder
+	var walk func(any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, x := range v {
+				b.WriteString(k)
+				b.WriteByte(' ')
+				walk(x)
+			}
+		case []any:
+			for _, x := range v {
+				walk(x)
+			}
+		case string:
+			b.WriteString(v)
+			b.WriteByte(' ')
+		default:
+			fmt.Fprint(&b, v, " ")
+		}
+	}
+	walk(v)
+	return b.String()
 }

@@ -152,3 +152,33 @@ func (p Problems) Err(what string) error {
 		Fields:       p,
 	}
 }
+
+// ErrorBody is the JSON shape of every error Patchbay's HTTP endpoints (the
+// admin API and the MCP endpoint) answer with, so that the UI, the CLI and
+// a person reading a refused request see the same fields everywhere.
+type ErrorBody struct {
+	Error ErrorDetail `json:"error"`
+}
+
+// ErrorDetail is the inner object of ErrorBody.
+type ErrorDetail struct {
+	Message      string       `json:"message"`
+	Code         string       `json:"code"`
+	Slug         string       `json:"slug,omitempty"`
+	Status       int          `json:"status"`
+	RequestID    string       `json:"request_id,omitempty"`
+	SuggestedFix string       `json:"suggested_fix,omitempty"`
+	Errors       []FieldError `json:"errors"`
+}
+
+// Body returns the HTTP error body of e for a request.
+func (e *Error) Body(requestID string) ErrorBody {
+	fields := e.Fields
+	if fields == nil {
+		fields = []FieldError{}
+	}
+	return ErrorBody{Error: ErrorDetail{
+		Message: e.Message, Code: e.Code, Slug: e.Slug, Status: HTTPStatus(e.Code),
+		RequestID: requestID, SuggestedFix: e.SuggestedFix, Errors: fields,
+	}}
+}

@@ -16,21 +16,11 @@ import (
 // with an icon (64 KiB, base64-encoded).
 const maxBody = 1 << 20
 
-// ErrorBody is the JSON shape of every API error.
-type ErrorBody struct {
-	Error ErrorDetail `json:"error"`
-}
+// ErrorBody is the JSON shape of every API error (see backend.ErrorBody).
+type ErrorBody = backend.ErrorBody
 
 // ErrorDetail is the inner object of ErrorBody.
-type ErrorDetail struct {
-	Message      string               `json:"message"`
-	Code         string               `json:"code"`
-	Slug         string               `json:"slug,omitempty"`
-	Status       int                  `json:"status"`
-	RequestID    string               `json:"request_id,omitempty"`
-	SuggestedFix string               `json:"suggested_fix,omitempty"`
-	Errors       []backend.FieldError `json:"errors"`
-}
+type ErrorDetail = backend.ErrorDetail
 
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var be *backend.Error
@@ -49,15 +39,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	} else if be.Code == backend.EINTERNAL {
 		s.log.Error("internal error", "request_id", RequestID(r), "err", err)
 	}
-	status := backend.HTTPStatus(be.Code)
-	fields := be.Fields
-	if fields == nil {
-		fields = []backend.FieldError{}
-	}
-	writeJSON(w, status, ErrorBody{Error: ErrorDetail{
-		Message: be.Message, Code: be.Code, Slug: be.Slug, Status: status,
-		RequestID: RequestID(r), SuggestedFix: be.SuggestedFix, Errors: fields,
-	}})
+	writeJSON(w, backend.HTTPStatus(be.Code), be.Body(RequestID(r)))
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) error {

@@ -249,3 +249,14 @@ func OSEnv(isTerminal func(fd int) bool, readPassword func(fd int) ([]byte, erro
 		},
 	}
 }
+
+// do connects, sends one request to the admin API and releases the
+// connection: what most commands need.
+func (env *Env) do(ctx context.Context, method, path string, in, out any) error {
+	cl, done, err := env.client(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	return cl.Do(ctx, method, path, in, out)
+}

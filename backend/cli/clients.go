@@ -26,13 +26,8 @@ func clientsList(ctx context.Context, env *Env, args []string) error {
 	if err := parse(fs, args, 0, 0); err != nil {
 		return err
 	}
-	cl, done, err := env.client(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
 	var list []clients.Status
-	if err := cl.Do(ctx, http.MethodGet, "/api/v1/clients", nil, &list); err != nil {
+	if err := env.do(ctx, http.MethodGet, "/api/v1/clients", nil, &list); err != nil {
 		return err
 	}
 	if *jsonOut {
@@ -150,14 +145,9 @@ func clientsDisconnect(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	cl, done, err := env.client(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
 	var res clients.DisconnectResult
 	req := clients.DisconnectRequest{Scope: scope, ProjectDir: dir, DryRun: *dry}
-	if err := cl.Do(ctx, http.MethodPost, "/api/v1/clients/"+url.PathEscape(fs.Arg(0))+"/disconnect", req, &res); err != nil {
+	if err := env.do(ctx, http.MethodPost, "/api/v1/clients/"+url.PathEscape(fs.Arg(0))+"/disconnect", req, &res); err != nil {
 		return err
 	}
 	if *jsonOut {
@@ -219,14 +209,9 @@ func clientsSnippet(ctx context.Context, env *Env, args []string) error {
 	if err := parse(fs, args, 1, 1); err != nil {
 		return err
 	}
-	cl, done, err := env.client(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
 	var res clients.SnippetResult
 	req := clients.SnippetRequest{Conversation: *conv, Scope: *scope, IssueToken: *issue}
-	if err := cl.Do(ctx, http.MethodPost, "/api/v1/clients/"+url.PathEscape(fs.Arg(0))+"/snippet", req, &res); err != nil {
+	if err := env.do(ctx, http.MethodPost, "/api/v1/clients/"+url.PathEscape(fs.Arg(0))+"/snippet", req, &res); err != nil {
 		return err
 	}
 	if *jsonOut {

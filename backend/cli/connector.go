@@ -264,13 +264,8 @@ func connectorAdd(ctx context.Context, env *Env, args []string) error {
 	if err := f.apply(env, c); err != nil {
 		return err
 	}
-	cl, done, err := env.client(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
 	var out api.ConnectorView
-	if err := cl.Do(ctx, http.MethodPost, "/api/v1/connectors", c, &out); err != nil {
+	if err := env.do(ctx, http.MethodPost, "/api/v1/connectors", c, &out); err != nil {
 		return err
 	}
 	if f.jsonOut {
@@ -317,13 +312,8 @@ func connectorList(ctx context.Context, env *Env, args []string) error {
 	if err := parse(fs, args, 0, 0); err != nil {
 		return err
 	}
-	cl, done, err := env.client(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
 	var list []*api.ConnectorView
-	if err := cl.Do(ctx, http.MethodGet, "/api/v1/connectors", nil, &list); err != nil {
+	if err := env.do(ctx, http.MethodGet, "/api/v1/connectors", nil, &list); err != nil {
 		return err
 	}
 	if *jsonOut {
@@ -358,13 +348,8 @@ func connectorShow(ctx context.Context, env *Env, args []string) error {
 	if err := parse(fs, args, 1, 1); err != nil {
 		return err
 	}
-	cl, done, err := env.client(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
 	var c api.ConnectorView
-	if err := cl.Do(ctx, http.MethodGet, "/api/v1/connectors/"+url.PathEscape(fs.Arg(0)), nil, &c); err != nil {
+	if err := env.do(ctx, http.MethodGet, "/api/v1/connectors/"+url.PathEscape(fs.Arg(0)), nil, &c); err != nil {
 		return err
 	}
 	if *jsonOut {
@@ -447,12 +432,7 @@ func connectorRemove(ctx context.Context, env *Env, args []string) error {
 		fmt.Fprintln(env.Stderr, "Not removed.")
 		return nil
 	}
-	cl, done, err := env.client(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
-	if err := cl.Do(ctx, http.MethodDelete, "/api/v1/connectors/"+url.PathEscape(fs.Arg(0)), nil, nil); err != nil {
+	if err := env.do(ctx, http.MethodDelete, "/api/v1/connectors/"+url.PathEscape(fs.Arg(0)), nil, nil); err != nil {
 		return err
 	}
 	fmt.Fprintf(env.Stdout, "Removed %q and deleted its secrets from the keychain.\n", fs.Arg(0))

@@ -27,13 +27,8 @@ func tokenList(ctx context.Context, env *Env, args []string) error {
 	if err := parse(fs, args, 0, 0); err != nil {
 		return err
 	}
-	cl, done, err := env.client(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
 	var list []*backend.ClientToken
-	if err := cl.Do(ctx, http.MethodGet, "/api/v1/tokens", nil, &list); err != nil {
+	if err := env.do(ctx, http.MethodGet, "/api/v1/tokens", nil, &list); err != nil {
 		return err
 	}
 	if *jsonOut {
@@ -57,13 +52,8 @@ func tokenCreate(ctx context.Context, env *Env, args []string) error {
 	if err := parse(fs, args, 1, 1); err != nil {
 		return err
 	}
-	cl, done, err := env.client(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
 	var out api.IssuedToken
-	if err := cl.Do(ctx, http.MethodPost, "/api/v1/tokens", map[string]string{"label": fs.Arg(0)}, &out); err != nil {
+	if err := env.do(ctx, http.MethodPost, "/api/v1/tokens", map[string]string{"label": fs.Arg(0)}, &out); err != nil {
 		return err
 	}
 	if *jsonOut {
@@ -79,12 +69,7 @@ func tokenRevoke(ctx context.Context, env *Env, args []string) error {
 	if err := parse(fs, args, 1, 1); err != nil {
 		return err
 	}
-	cl, done, err := env.client(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
-	if err := cl.Do(ctx, http.MethodDelete, "/api/v1/tokens/"+url.PathEscape(fs.Arg(0)), nil, nil); err != nil {
+	if err := env.do(ctx, http.MethodDelete, "/api/v1/tokens/"+url.PathEscape(fs.Arg(0)), nil, nil); err != nil {
 		return err
 	}
 	fmt.Fprintf(env.Stdout, "Revoked %s; clients using it are refused from now on.\n", fs.Arg(0))
@@ -126,13 +111,8 @@ func approvalsList(ctx context.Context, env *Env, args []string) error {
 	if err := parse(fs, args, 0, 0); err != nil {
 		return err
 	}
-	cl, done, err := env.client(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
 	var list []*backend.Approval
-	if err := cl.Do(ctx, http.MethodGet, "/api/v1/approvals", nil, &list); err != nil {
+	if err := env.do(ctx, http.MethodGet, "/api/v1/approvals", nil, &list); err != nil {
 		return err
 	}
 	if *jsonOut {
@@ -198,6 +178,14 @@ func runActivity(ctx context.Context, env *Env, args []string) error {
 		last = page.Entries[0].Seq
 	}
 	filter := backend.ActivityFilter{Tool: *tool, Outcome: *outcome, Conversation: *conv, Text: *text}
+	if *connector != "" {
+		// Entries name connectors by ID: resolve the name or slug once.
+		var c api.ConnectorView
+		if err := cl.Do(ctx, http.MethodGet, "/api/v1/connectors/"+url.PathEscape(*connector), nil, &c); err != nil {
+			return err
+		}
+		filter.ConnectorID = c.ID
+	}
 	return cl.Events(ctx, func(e backend.Event) {
 		if e.Type != backend.EventActivity {
 			return
@@ -206,29 +194,12 @@ func runActivity(ctx context.Context, env *Env, args []string) error {
 		if json.Unmarshal(e.Data, &entry) != nil || entry.Seq <= last {
 			return
 		}
-		if !followMatch(&entry, &filter, *connector) {
+		if !filter.Matches(&entry) {
 			return
 		}
 		last = entry.Seq
 		env.printEntry(&entry, *jsonOut)
 	})
-}
-
-func followMatch(e *backend.ActivityEntry, f *backend.ActivityFilter, connector string) bool {
-	switch {
-	case connector != "" && e.ConnectorID != connector && !strings.EqualFold(e.Connector, connector):
-		return false
-	case f.Tool != "" && e.Tool != f.Tool && e.ExposedName != f.Tool:
-		return false
-	case f.Outcome != "" && e.Outcome != f.Outcome:
-		return false
-	case f.Conversation != "" && e.Conversation != f.Conversation:
-		return false
-	case f.Text != "":
-		b, _ := json.Marshal(e)
-		return strings.Contains(strings.ToLower(string(b)), strings.ToLower(f.Text))
-	}
-	return true
 }
 
 func (env *Env) printEntry(e *backend.ActivityEntry, asJSON bool) {

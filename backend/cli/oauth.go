@@ -117,13 +117,8 @@ func connectorLogout(ctx context.Context, env *Env, args []string) error {
 	if err := parse(fs, args, 1, 1); err != nil {
 		return err
 	}
-	cl, done, err := env.client(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
 	var res oauth.LogoutResult
-	if err := cl.Do(ctx, http.MethodPost, "/api/v1/connectors/"+url.PathEscape(fs.Arg(0))+"/logout", nil, &res); err != nil {
+	if err := env.do(ctx, http.MethodPost, "/api/v1/connectors/"+url.PathEscape(fs.Arg(0))+"/logout", nil, &res); err != nil {
 		return err
 	}
 	if *jsonOut {
@@ -149,13 +144,8 @@ func connectorDiscover(ctx context.Context, env *Env, args []string) error {
 	if err := parse(fs, args, 1, 1); err != nil {
 		return err
 	}
-	cl, done, err := env.client(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
 	var ep oauth.Endpoints
-	if err := cl.Do(ctx, http.MethodPost, "/api/v1/oauth/discover", map[string]string{"issuer": fs.Arg(0)}, &ep); err != nil {
+	if err := env.do(ctx, http.MethodPost, "/api/v1/oauth/discover", map[string]string{"issuer": fs.Arg(0)}, &ep); err != nil {
 		return err
 	}
 	if *jsonOut {

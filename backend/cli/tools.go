@@ -24,13 +24,8 @@ func toolsList(ctx context.Context, env *Env, args []string) error {
 	if err := parse(fs, args, 1, 1); err != nil {
 		return err
 	}
-	cl, done, err := env.client(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
 	var tools []*backend.Tool
-	if err := cl.Do(ctx, http.MethodGet, "/api/v1/connectors/"+url.PathEscape(fs.Arg(0))+"/tools", nil, &tools); err != nil {
+	if err := env.do(ctx, http.MethodGet, "/api/v1/connectors/"+url.PathEscape(fs.Arg(0))+"/tools", nil, &tools); err != nil {
 		return err
 	}
 	if *jsonOut {
@@ -64,13 +59,8 @@ func toolsPolicy(ctx context.Context, env *Env, args []string) error {
 	if err := parse(fs, args, 2, -1); err != nil {
 		return err
 	}
-	cl, done, err := env.client(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
 	body := map[string]any{"policy": fs.Arg(1), "tools": fs.Args()[2:]}
-	if err := cl.Do(ctx, http.MethodPut, "/api/v1/connectors/"+url.PathEscape(fs.Arg(0))+"/tools/policy", body, nil); err != nil {
+	if err := env.do(ctx, http.MethodPut, "/api/v1/connectors/"+url.PathEscape(fs.Arg(0))+"/tools/policy", body, nil); err != nil {
 		return err
 	}
 	what := "all tools"
@@ -86,13 +76,8 @@ func toolsAccept(ctx context.Context, env *Env, args []string) error {
 	if err := parse(fs, args, 2, 2); err != nil {
 		return err
 	}
-	cl, done, err := env.client(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
 	path := "/api/v1/connectors/" + url.PathEscape(fs.Arg(0)) + "/tools/" + url.PathEscape(fs.Arg(1)) + "/accept"
-	if err := cl.Do(ctx, http.MethodPost, path, nil, nil); err != nil {
+	if err := env.do(ctx, http.MethodPost, path, nil, nil); err != nil {
 		return err
 	}
 	fmt.Fprintf(env.Stdout, "Accepted the new definition of %s; it can be called again.\n", fs.Arg(1))
@@ -105,13 +90,8 @@ func toolsRefresh(ctx context.Context, env *Env, args []string) error {
 	if err := parse(fs, args, 1, 1); err != nil {
 		return err
 	}
-	cl, done, err := env.client(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
 	var ch backend.ToolChanges
-	if err := cl.Do(ctx, http.MethodPost, "/api/v1/connectors/"+url.PathEscape(fs.Arg(0))+"/tools/refresh", nil, &ch); err != nil {
+	if err := env.do(ctx, http.MethodPost, "/api/v1/connectors/"+url.PathEscape(fs.Arg(0))+"/tools/refresh", nil, &ch); err != nil {
 		return err
 	}
 	if *jsonOut {
@@ -146,13 +126,8 @@ func convList(ctx context.Context, env *Env, args []string) error {
 	if err := parse(fs, args, 0, 0); err != nil {
 		return err
 	}
-	cl, done, err := env.client(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
 	var list []*api.ConversationView
-	if err := cl.Do(ctx, http.MethodGet, "/api/v1/conversations", nil, &list); err != nil {
+	if err := env.do(ctx, http.MethodGet, "/api/v1/conversations", nil, &list); err != nil {
 		return err
 	}
 	if *jsonOut {
@@ -213,14 +188,9 @@ func convCreate(ctx context.Context, env *Env, args []string) error {
 	if err := parse(fs, args, 1, 1); err != nil {
 		return err
 	}
-	cl, done, err := env.client(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
 	body := map[string]any{"name": fs.Arg(0), "slug": *slug, "connector_ids": []string(connectors), "allowed_tools": []string(tools)}
 	var c api.ConversationView
-	if err := cl.Do(ctx, http.MethodPost, "/api/v1/conversations", body, &c); err != nil {
+	if err := env.do(ctx, http.MethodPost, "/api/v1/conversations", body, &c); err != nil {
 		return err
 	}
 	if *jsonOut {
@@ -257,12 +227,7 @@ func convDelete(ctx context.Context, env *Env, args []string) error {
 	if err := parse(fs, args, 1, 1); err != nil {
 		return err
 	}
-	cl, done, err := env.client(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
-	if err := cl.Do(ctx, http.MethodDelete, "/api/v1/conversations/"+url.PathEscape(fs.Arg(0)), nil, nil); err != nil {
+	if err := env.do(ctx, http.MethodDelete, "/api/v1/conversations/"+url.PathEscape(fs.Arg(0)), nil, nil); err != nil {
 		return err
 	}
 	fmt.Fprintf(env.Stdout, "Deleted conversation %q.\n", fs.Arg(0))
@@ -275,13 +240,8 @@ func convToggle(ctx context.Context, env *Env, args []string, enabled bool) erro
 	if err := parse(fs, args, 2, 2); err != nil {
 		return err
 	}
-	cl, done, err := env.client(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
 	path := "/api/v1/conversations/" + url.PathEscape(fs.Arg(0)) + "/connectors/" + url.PathEscape(fs.Arg(1))
-	if err := cl.Do(ctx, http.MethodPut, path, map[string]bool{"enabled": enabled}, nil); err != nil {
+	if err := env.do(ctx, http.MethodPut, path, map[string]bool{"enabled": enabled}, nil); err != nil {
 		return err
 	}
 	fmt.Fprintf(env.Stdout, "%sd %s in %s; connected clients were told.\n", strings.ToUpper(verb[:1])+verb[1:], fs.Arg(1), fs.Arg(0))

@@ -157,32 +157,13 @@ func (g *Gateway) serverFor(r *http.Request) *mcp.Server {
 	return nil
 }
 
-// errorBody is the error shape of the admin API, so that a person reading
-// a refused request sees the same fields everywhere.
-type errorBody struct {
-	Error struct {
-		Message      string               `json:"message"`
-		Code         string               `json:"code"`
-		Slug         string               `json:"slug,omitempty"`
-		Status       int                  `json:"status"`
-		RequestID    string               `json:"request_id,omitempty"`
-		SuggestedFix string               `json:"suggested_fix,omitempty"`
-		Errors       []backend.FieldError `json:"errors"`
-	} `json:"error"`
-}
-
 func (g *Gateway) writeError(w http.ResponseWriter, e *backend.Error) {
-	var b errorBody
-	status := backend.HTTPStatus(e.Code)
-	b.Error.Message, b.Error.Code, b.Error.Slug, b.Error.Status = e.Message, e.Code, e.Slug, status
-	b.Error.RequestID = strings.ToLower(rand.Text()[:12])
-	b.Error.SuggestedFix = e.SuggestedFix
-	b.Error.Errors = []backend.FieldError{}
+	id := strings.ToLower(rand.Text()[:12])
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("X-Request-Id", b.Error.RequestID)
-	w.WriteHeader(status)
+	w.Header().Set("X-Request-Id", id)
+	w.WriteHeader(backend.HTTPStatus(e.Code))
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
-	_ = enc.Encode(&b)
+	_ = enc.Encode(e.Body(id))
 }

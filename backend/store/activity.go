@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
-	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -273,7 +272,7 @@ func (db *DB) ListActivity(ctx context.Context, f backend.ActivityFilter) (*back
 			if err := json.Unmarshal(v, e); err != nil {
 				return err
 			}
-			if !matches(e, &f, text) {
+			if !f.Matches(e) {
 				continue
 			}
 			if len(page.Entries) == limit {
@@ -285,63 +284,6 @@ func (db *DB) ListActivity(ctx context.Context, f backend.ActivityFilter) (*back
 		return nil
 	})
 	return page, err
-}
-
-func matches(e *backend.ActivityEntry, f *backend.ActivityFilter, text string) bool {
-	switch {
-	case f.ConnectorID != "" && e.ConnectorID != f.ConnectorID:
-		return false
-	case f.Tool != "" && e.Tool != f.Tool && e.ExposedName != f.Tool:
-		return false
-	case f.Outcome != "" && e.Outcome != f.Outcome:
-		return false
-	case f.Conversation != "" && e.Conversation != f.Conversation:
-		return false
-	}
-	if text == "" {
-		return true
-	}
-	for _, s := range []string{e.Tool, e.ExposedName, e.Connector, e.ClientName, e.TokenLabel, e.Error, e.Conversation, jsonText(e.Arguments), jsonText(e.Result)} {
-		if strings.Contains(strings.ToLower(s), text) {
-			return true
-		}
-	}
-	return false
-}
-
-// jsonText returns the keys and values of a JSON document as plain text,
-// unescaped, so that a search for `say "hi"` finds {"m":"say \"hi\""}.
-func jsonText(raw json.RawMessage) string {
-	if len(raw) == 0 {
-		return ""
-	}
-	var v any
-	if err := json.Unmarshal(raw, &v); err != nil {
-		return string(raw)
-	}
-	var b strings.Builder
-	var walk func(any)
-	walk = func(v any) {
-		switch v := v.(type) {
-		case map[string]any:
-			for k, x := range v {
-				b.WriteString(k)
-				b.WriteByte(' ')
-				walk(x)
-			}
-		case []any:
-			for _, x := range v {
-				walk(x)
-			}
-		case string:
-			b.WriteString(v)
-			b.WriteByte(' ')
-		default:
-			fmt.Fprint(&b, v, " ")
-		}
-	}
-	walk(v)
-	return b.String()
 }
 
 // GetActivity returns one entry by its sequence number.
