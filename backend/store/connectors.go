@@ -177,8 +177,13 @@ func (db *DB) ReplaceTools(ctx context.Context, connectorID string, tools []*bac
 // UpdateTools replaces a connector's tools with what fn makes of the stored
 // ones, in one transaction, so a concurrent policy change cannot be lost
 // between reading and writing.
+//
+// Concurrent calls share one transaction (bbolt's Batch): when many
+// connectors connect at once, as on the first tools/list after start-up,
+// they pay for one disk sync instead of one each. fn may therefore run more
+// than once and must only compute.
 func (db *DB) UpdateTools(ctx context.Context, connectorID string, fn func(stored []*backend.Tool) ([]*backend.Tool, error)) error {
-	return db.update(ctx, func(tx *bolt.Tx) error {
+	return db.batch(ctx, func(tx *bolt.Tx) error {
 		if tx.Bucket(bucketConnectors).Get([]byte(connectorID)) == nil {
 			return notFound("connector", connectorID, fixConnector)
 		}

@@ -246,6 +246,20 @@ func (db *DB) update(ctx context.Context, fn func(tx *bolt.Tx) error) error {
 	return db.bolt.Update(fn)
 }
 
+// batch is update through bbolt's Batch: concurrent callers are coalesced
+// into one transaction. fn may be called more than once.
+func (db *DB) batch(ctx context.Context, fn func(tx *bolt.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	db.closeMu.RLock()
+	defer db.closeMu.RUnlock()
+	if db.bolt == nil {
+		return errClosed
+	}
+	return db.bolt.Batch(fn)
+}
+
 var errClosed = backend.Errorf(backend.EUNAVAILABLE, "The database is closed (Patchbay is shutting down).")
 
 func putJSON(b *bolt.Bucket, key string, v any) error {

@@ -101,7 +101,14 @@ func contextEnded(ctx context.Context, while string) *backend.Error {
 func (c *conn) callFailed(ctx context.Context, s *session, tool string, err error, timedOut bool, start time.Time) (retry bool, _ error) {
 	name := s.connector.Name
 	cause := s.red.Error(err)
-	if f := refusedSince(s, start); f != nil {
+	f := refusedSince(s, start)
+	if f == nil {
+		// Another request on this session (a tool refresh, say) was
+		// refused while this call ran, and retiring the session cut this
+		// call short: the refusal is the reason, not a lost connection.
+		f = s.refused.Load()
+	}
+	if f != nil {
 		c.failSession(s, f)
 		return false, &backend.Error{Code: f.code, Slug: f.slug,
 			Message: fmt.Sprintf("Calling %q on %q failed: %s", tool, name, f.detail), SuggestedFix: f.fix, Err: cause}
@@ -135,7 +142,7 @@ func (c *conn) callFailed(ctx context.Context, s *session, tool string, err erro
 	}
 
 	// The connection itself failed.
-	f := diagnose(s.connector, err, s.rt.obs.snapshot(), c.m.opts.ConnectTimeout, s.red)
+	f = diagnose(s.connector, err, s.rt.obs.snapshot(), c.m.opts.ConnectTimeout, s.red)
 	if f.state != backend.StateError {
 		c.failSession(s, f)
 		return false, &backend.Error{Code: f.code, Slug: f.slug,
@@ -184,6 +191,7 @@ func (c *conn) failSession(s *session, f *failure) {
 	c.sess = nil
 	c.setFailedLocked(f.state, f.connectError(s.connector.Name))
 	c.mu.Unlock()
+	s.refused.Store(f)
 	c.m.closeAsync(s)
 	c.publishNow()
 }

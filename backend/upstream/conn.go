@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/patchbay/patchbay/backend"
@@ -35,6 +36,13 @@ type conn struct {
 
 	pubMu     sync.Mutex // keeps status events in order
 	refreshMu sync.Mutex // one tool refresh at a time
+	// Refresh tickets join concurrent requests: a listing that started
+	// after a request was made answers it too. Right after a connect the
+	// connect's own refresh, the caller's (the gateway's first list) and
+	// the 2026-07-28 subscription acknowledgement would otherwise list the
+	// tools two or three times in a row.
+	tickets      atomic.Uint64
+	listedTicket uint64 // guarded by refreshMu: ticket of the last listing that succeeded
 }
 
 // attempt is one connection attempt; everyone who needs the connector while
@@ -252,6 +260,17 @@ func (c *conn) scheduleRefreshLocked() {
 func (c *conn) refreshLoop() {
 	defer c.m.wg.Done()
 	for {
+		c.mu.Lock()
+		refused := c.sess == nil && (c.status.State == backend.StateNeedsAttention || c.status.State == backend.StateNeedsSignIn)
+		if refused {
+			// The server refused the credentials: a background refresh
+			// must not reconnect (and be refused again) on its own; the
+			// next call, a sign-in or an edit will.
+			c.refreshing, c.refreshAgain = false, false
+			c.mu.Unlock()
+			return
+		}
+		c.mu.Unlock()
 		ctx, cancel := context.WithTimeout(c.ctx, 2*c.m.opts.ConnectTimeout)
 		_, err := c.refresh(ctx)
 		cancel()

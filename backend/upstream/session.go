@@ -19,16 +19,19 @@ var errNoOAuth = errors.New("no OAuth support configured")
 
 // session is one live MCP client session with a connector's server.
 type session struct {
-	c           *conn // nil for connection tests, which own their session
-	connector   *backend.Connector
-	cs          *mcp.ClientSession
-	transport   string
-	protocol    string
-	rt          *authTransport
-	red         *redactor
-	log         *slog.Logger
-	cancel      context.CancelCauseFunc
-	endLife     context.CancelFunc // ends the requests of the session, after Close
+	c         *conn // nil for connection tests, which own their session
+	connector *backend.Connector
+	cs        *mcp.ClientSession
+	transport string
+	protocol  string
+	rt        *authTransport
+	red       *redactor
+	log       *slog.Logger
+	cancel    context.CancelCauseFunc
+	endLife   context.CancelFunc // ends the requests of the session, after Close
+	// refused is set when the session was retired because the server
+	// refused its credentials, so that calls it cut short say why.
+	refused     atomic.Pointer[failure]
 	connectedAt time.Time
 
 	closing atomic.Bool // set before we close it ourselves

@@ -44,8 +44,15 @@ func (c *conn) refresh(ctx context.Context) (backend.ToolChanges, error) {
 }
 
 func (c *conn) refreshLocked(ctx context.Context) (backend.ToolChanges, *session, error) {
+	asked := c.tickets.Add(1)
 	c.refreshMu.Lock()
 	defer c.refreshMu.Unlock()
+	if c.listedTicket > asked {
+		// A listing that started after this request already finished; it
+		// recorded (and published) whatever changed.
+		return backend.ToolChanges{}, nil, nil
+	}
+	ticket := c.tickets.Add(1)
 	s, err := c.session(ctx)
 	if err != nil {
 		return backend.ToolChanges{}, nil, waitError(ctx, err)
@@ -64,6 +71,7 @@ func (c *conn) refreshLocked(ctx context.Context) (backend.ToolChanges, *session
 	if err != nil {
 		return backend.ToolChanges{}, s, fmt.Errorf("storing tools of %s: %w", c.id, err)
 	}
+	c.listedTicket = ticket
 	count := 0
 	for _, t := range merged {
 		if !t.Removed {

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -237,5 +239,40 @@ func TestBackoffIsCapped(t *testing.T) {
 	}
 	if prevMax < time.Second {
 		t.Errorf("backoff never grew: max %s", prevMax)
+	}
+}
+
+func TestConcurrentRefreshesShareListings(t *testing.T) {
+	srv := testpeer.NewServer(t, testpeer.ServerOptions{})
+	var lists atomic.Int32
+	srv.MCP.AddReceivingMiddleware(func(next mcp.MethodHandler) mcp.MethodHandler {
+		return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
+			if method == "tools/list" {
+				lists.Add(1)
+			}
+			return next(ctx, method, req)
+		}
+	})
+	h := newHarness(t, Options{}, connector("c1", srv.URL, backend.TransportStreamableHTTP))
+	var wg sync.WaitGroup
+	for range 10 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := h.RefreshTools(context.Background(), "c1"); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	// Ten callers, the connect's own refresh and the subscription
+	// acknowledgement: a listing that starts after a request answers it, so
+	// at most three listings run (the first, one for requests made while it
+	// ran, one for the acknowledgement), not twelve.
+	if n := lists.Load(); n > 3 {
+		t.Fatalf("%d tools/list requests for concurrent refreshes; want at most 3", n)
+	}
+	if tools, _ := h.store.ListTools(context.Background(), "c1"); len(tools) == 0 {
+		t.Fatal("no tools stored")
 	}
 }
