@@ -61,6 +61,9 @@ type Core struct {
 	API        *api.Server
 	Clients    *clients.Service
 	AdminToken string
+	// KeychainProblem, when set, says why the keychain could not be used
+	// at start-up; the admin token then lives for this run only.
+	KeychainProblem string
 
 	// baseURL is set once the listener is up.
 	mu      sync.RWMutex
@@ -140,6 +143,15 @@ func Open(ctx context.Context, o Options) (*Core, error) {
 	})
 	if o.NeedAdminToken {
 		tok, err := adminToken(ctx, c.Secrets)
+		if err != nil && secrets.IsUnavailable(err) {
+			// No usable keychain (a server without a desktop session, a
+			// locked keyring): run with a token that lives in memory for
+			// this run only, and say so. Nothing is written in plain text;
+			// connector secrets still need the keychain or ${ENV_VAR}.
+			o.Logger.Warn("the keychain is unavailable; using a one-run admin token", "reason", backend.ErrorMessage(err))
+			c.KeychainProblem = keychainProblem(err)
+			tok, err = "pba_"+strings.ToLower(backend.NewTokenValue()[len(backend.TokenPrefix):]), nil
+		}
 		if err != nil {
 			c.Close()
 			return nil, err
@@ -219,6 +231,24 @@ func (c *Core) Close() error {
 		err = errors.Join(err, c.DB.Close())
 	})
 	return err
+}
+
+// keychainProblem describes why the keychain is unusable, with its fix:
+// the keychain's own error, under the admin-token wrapping.
+func keychainProblem(err error) string {
+	var be *backend.Error
+	for errors.As(err, &be) {
+		inner := be.Err
+		var next *backend.Error
+		if !errors.As(inner, &next) {
+			break
+		}
+		err = inner
+	}
+	if be == nil {
+		return "The keychain is unavailable."
+	}
+	return strings.TrimSpace(be.Message + " " + be.SuggestedFix)
 }
 
 // adminToken returns the admin token: PATCHBAY_ADMIN_TOKEN when set, else

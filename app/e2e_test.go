@@ -365,3 +365,59 @@ func TestServeRefusesBusyPortAndNonLoopback(t *testing.T) {
 		t.Fatalf("non-loopback: code %d stderr %q", r.code, r.stderr)
 	}
 }
+
+// Without a usable keychain, serve still starts: the admin token lives for
+// the run only (printed for the CLI), and secrets must be ${ENV} references;
+// nothing falls back to plain text.
+func TestServeWithoutKeychainUsesOneRunAdminToken(t *testing.T) {
+	home := t.TempDir()
+	addr := freePort(t)
+	cmd := exec.Command(binary(t), "serve", "--addr", addr)
+	cmd.Env = append(os.Environ(), "PATCHBAY_HOME="+home, "PATCHBAY_ADMIN_TOKEN=", "DBUS_SESSION_BUS_ADDRESS=unix:path="+filepath.Join(home, "no-bus"))
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Signal(syscall.SIGINT); cmd.Wait() }()
+	var banner strings.Builder
+	token := ""
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		banner.WriteString(sc.Text() + "\n")
+		if v, ok := strings.CutPrefix(strings.TrimSpace(sc.Text()), "export PATCHBAY_ADMIN_TOKEN="); ok {
+			token = v
+		}
+		if strings.Contains(sc.Text(), "Press Ctrl-C") {
+			break
+		}
+	}
+	go io.Copy(io.Discard, out)
+	if token == "" || !strings.Contains(banner.String(), "keychain cannot be used") {
+		t.Fatalf("banner does not explain the missing keychain:\n%s", banner.String())
+	}
+	run := func(stdin string, args ...string) run {
+		c := exec.Command(binary(t), args...)
+		c.Env = append(os.Environ(), "PATCHBAY_HOME="+home, "PATCHBAY_ADMIN_TOKEN="+token, "DBUS_SESSION_BUS_ADDRESS=unix:path="+filepath.Join(home, "no-bus"))
+		c.Stdin = strings.NewReader(stdin)
+		var o, e bytes.Buffer
+		c.Stdout, c.Stderr = &o, &e
+		err := c.Run()
+		r := run{stdout: o.String(), stderr: e.String()}
+		if ee, ok := err.(*exec.ExitError); ok {
+			r.code = ee.ExitCode()
+		}
+		return r
+	}
+	r := run("canary-no-keychain\n", "connector", "add", "--name", "Keyed", "--url", "https://k.example/mcp", "--bearer", "--api-key", "-")
+	if r.code == 0 || !strings.Contains(r.stderr, "Nothing was saved") {
+		t.Fatalf("a keychain secret without a keychain: code %d %s", r.code, r.stderr)
+	}
+	r = run("", "connector", "add", "--name", "Env", "--url", "https://e.example/mcp", "--bearer", "--api-key", "${SOME_KEY}")
+	if r.code != 0 {
+		t.Fatalf("an ${ENV} secret without a keychain: %s", r.stderr)
+	}
+	assertNotInDir(t, home, "canary-no-keychain")
+}

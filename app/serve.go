@@ -133,6 +133,13 @@ func PortOf(addr string) int {
 
 // Banner is what `serve` prints once it is ready.
 func (c *Core) Banner(l *Listener) string {
-	return fmt.Sprintf("Patchbay %s is ready.\n  MCP endpoint:  %s/mcp\n  Web UI:        %s\n  Sign in:       %s\n  Data:          %s\nPress Ctrl-C to stop.\n",
+	b := fmt.Sprintf("Patchbay %s is ready.\n  MCP endpoint:  %s/mcp\n  Web UI:        %s\n  Sign in:       %s\n  Data:          %s\n",
 		c.Version, c.BaseURL(), c.BaseURL(), c.API.NewLoginLink(), c.Dir)
+	if c.KeychainProblem != "" {
+		b += "\nThe OS keychain cannot be used: " + c.KeychainProblem + "\n" +
+			"Until it can, connector secrets must be given as ${ENV_VAR} references, and the admin\n" +
+			"token lives for this run only. For the CLI in another terminal:\n" +
+			"  export PATCHBAY_ADMIN_TOKEN=" + c.AdminToken + "\n\n"
+	}
+	return b + "Press Ctrl-C to stop.\n"
 }

@@ -281,14 +281,22 @@ func lightweight() {
 	}
 }
 
-// trimWhenIdle returns the Go heap's free memory to the system once the
-// app has been idle for a while: the high GOGC that keeps tool calls fast
-// otherwise lets an idle heap sit at several times its live size.
+// trimWhenIdle returns the Go heap's free memory to the system while the
+// app is idle: the high GOGC that keeps tool calls fast otherwise lets an
+// idle heap sit at several times its live size. It trims again whenever the
+// heap the process holds has grown since the last trim (connectors
+// connecting, the UI loading lists), not only once.
 func (w *window) trimWhenIdle(ctx context.Context) {
 	const idle = 10 * time.Second
+	const growth = 4 << 20
 	t := time.NewTicker(idle)
 	defer t.Stop()
-	trimmed := false
+	var lastHeld uint64
+	held := func() uint64 {
+		var ms goruntime.MemStats
+		goruntime.ReadMemStats(&ms)
+		return ms.HeapSys - ms.HeapReleased
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -299,13 +307,10 @@ func (w *window) trimWhenIdle(ctx context.Context) {
 		}
 		w.mu.Lock()
 		busy := time.Since(w.lastCall) < idle
-		if busy {
-			trimmed = false
-		}
 		w.mu.Unlock()
-		if !busy && !trimmed {
+		if !busy && held() > lastHeld+growth {
 			debug.FreeOSMemory()
-			trimmed = true
+			lastHeld = held()
 		}
 	}
 }
