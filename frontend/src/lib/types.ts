@@ -266,7 +266,7 @@ export interface OAuthLogin {
 
 export interface OAuthProgress {
   connector_id: string;
-  step: 'waiting_for_browser' | 'exchanging_code' | 'done' | 'failed';
+  step: 'waiting_for_browser' | 'exchanging_code' | 'done' | 'failed' | 'signed_out';
   message?: string;
   redirect_uri?: string;
   authorization_url?: string;
