@@ -35,6 +35,9 @@ import (
 //go:embed all:frontend/dist
 var assets embed.FS
 
+//go:embed build/appicon.png
+var appIcon []byte
+
 // version is set at build time with -ldflags "-X main.version=…".
 var version = "dev"
 
@@ -60,7 +63,7 @@ func main() {
 	args := os.Args[1:]
 	if len(args) == 0 {
 		if app.HasWindow && hasDisplay() {
-			err := app.RunWindow(ctx, app.Options{Version: version, Frontend: frontend, Logger: app.NewLogger()}, frontend)
+			err := app.RunWindow(ctx, app.Options{Version: version, Frontend: frontend, Icon: appIcon, Logger: app.NewLogger()}, frontend)
 			exit(env, err)
 		}
 		fmt.Fprintln(os.Stderr, "No display available (or headless build): starting the headless server.")

@@ -38,6 +38,8 @@ type Options struct {
 	Version string
 	// Frontend is the built web UI.
 	Frontend fs.FS
+	// Icon is the app icon (PNG), shown by the window on Linux.
+	Icon []byte
 	// Secrets overrides the OS keychain (tests).
 	Secrets backend.SecretStore
 	Logger  *slog.Logger

@@ -97,7 +97,7 @@ func RunWindow(ctx context.Context, o Options, frontend fs.FS) error {
 		},
 		OnStartup:  w.startup,
 		OnShutdown: w.shutdown,
-		Linux:      &linux.Options{ProgramName: "patchbay", WebviewGpuPolicy: linux.WebviewGpuPolicyNever},
+		Linux:      &linux.Options{ProgramName: "patchbay", Icon: o.Icon, WebviewGpuPolicy: linux.WebviewGpuPolicyNever},
 	})
 }
 
