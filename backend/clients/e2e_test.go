@@ -17,9 +17,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/patchbay/patchbay/app"
+	"github.com/patchbay/patchbay/app/apptest"
 	"github.com/patchbay/patchbay/backend"
-	"github.com/patchbay/patchbay/backend/api"
 	"github.com/patchbay/patchbay/backend/clients"
 	"github.com/patchbay/patchbay/backend/internal/testpeer"
 	"github.com/patchbay/patchbay/backend/secrets"
@@ -28,45 +27,17 @@ import (
 // patchbay is a running instance with one connector ("peer", the test
 // peer's tools) enabled in the default conversation.
 type patchbay struct {
-	core *app.Core
-	dir  string
-	api  *api.Client
+	*apptest.Instance
 }
 
 func startPatchbay(t *testing.T, sec backend.SecretStore, needAdmin bool) *patchbay {
 	t.Helper()
-	ctx := context.Background()
-	peer := testpeer.NewServer(t, testpeer.ServerOptions{})
-	dir := t.TempDir()
-	core, err := app.Open(ctx, app.Options{Dir: dir, Version: "test", Secrets: sec, NeedAdminToken: needAdmin})
-	if err != nil {
+	in := apptest.Start(t, apptest.Options{Secrets: sec, NeedAdminToken: needAdmin})
+	c := in.AddPeer(t, testpeer.NewServer(t, testpeer.ServerOptions{}).URL)
+	if _, err := in.Core.Registry.SetConnectorEnabled(context.Background(), backend.DefaultConversationSlug, c.ID, true); err != nil {
 		t.Fatal(err)
 	}
-	l, err := core.Listen(app.ListenOptions{Addr: "127.0.0.1:0"})
-	if err != nil {
-		core.Close()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		l.Shutdown(sctx)
-		core.Close()
-	})
-	c, err := core.Registry.CreateConnector(ctx, &backend.Connector{
-		Name: "Peer", Slug: "peer", URL: peer.URL, Transport: backend.TransportStreamableHTTP,
-		Auth: backend.Auth{Type: backend.AuthNone}, DefaultPolicy: backend.PolicyAlwaysAllow,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := core.Upstream.RefreshTools(ctx, c.ID); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := core.Registry.SetConnectorEnabled(ctx, backend.DefaultConversationSlug, c.ID, true); err != nil {
-		t.Fatal(err)
-	}
-	return &patchbay{core: core, dir: dir, api: api.NewInProcessClient(core.API.InProcessHandler())}
+	return &patchbay{Instance: in}
 }
 
 // runClient runs the npm client on a config file and returns what the
@@ -120,7 +91,7 @@ func TestRealClientWithHTTPConfig(t *testing.T) {
 		t.Run(c.id, func(t *testing.T) {
 			// Through the admin API, as the Clients screen does.
 			var res clients.ConnectResult
-			if err := pb.api.Do(ctx, http.MethodPost, "/api/v1/clients/"+c.id+"/connect", clients.ConnectRequest{Conversation: "default"}, &res); err != nil {
+			if err := pb.API.Do(ctx, http.MethodPost, "/api/v1/clients/"+c.id+"/connect", clients.ConnectRequest{Conversation: "default"}, &res); err != nil {
 				t.Fatal(err)
 			}
 			if !res.Connected || res.ConfigPath != c.file {
@@ -139,7 +110,7 @@ func TestRealClientWithHTTPConfig(t *testing.T) {
 			old := filepath.Join(t.TempDir(), "old.json")
 			os.WriteFile(old, written, 0o600)
 			var d clients.DisconnectResult
-			if err := pb.api.Do(ctx, http.MethodPost, "/api/v1/clients/"+c.id+"/disconnect", struct{}{}, &d); err != nil || !d.Removed || !d.TokenRevoked {
+			if err := pb.API.Do(ctx, http.MethodPost, "/api/v1/clients/"+c.id+"/disconnect", struct{}{}, &d); err != nil || !d.Removed || !d.TokenRevoked {
 				t.Fatalf("disconnect: %+v %v", d, err)
 			}
 			msg, err := runClient(t, old, c.container, "patchbay", "peer_echo", `{"message":"x"}`)
@@ -168,25 +139,25 @@ func TestRealClientWithClaudeDesktopStdioConfig(t *testing.T) {
 	}
 	ctx := context.Background()
 	pb := startPatchbay(t, nil, true) // the real (private) keychain, shared with the bridge
-	conv, err := pb.core.Registry.CreateConversation(ctx, &backend.Conversation{Name: "Work"})
+	conv, err := pb.Core.Registry.CreateConversation(ctx, &backend.Conversation{Name: "Work"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	peer, err := pb.core.Registry.GetConnector(ctx, "peer")
+	peer, err := pb.Core.Registry.GetConnector(ctx, "peer")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := pb.core.Registry.SetConnectorEnabled(ctx, conv.Slug, peer.ID, true); err != nil {
+	if _, err := pb.Core.Registry.SetConnectorEnabled(ctx, conv.Slug, peer.ID, true); err != nil {
 		t.Fatal(err)
 	}
 	home := t.TempDir()
 	env := clients.OSEnv()
 	env.Home, env.Getenv = home, func(string) string { return "" }
 	svc := clients.New(clients.Options{
-		KV: pb.core.DB, Tokens: pb.core.Registry, Conversations: pb.core.Registry, BaseURL: pb.core.BaseURL,
-		BackupDir: filepath.Join(pb.dir, "client-backups"), Env: env,
+		KV: pb.Core.DB, Tokens: pb.Core.Registry, Conversations: pb.Core.Registry, BaseURL: pb.Core.BaseURL,
+		BackupDir: filepath.Join(pb.Dir, "client-backups"), Env: env,
 		Binary:   func() (string, error) { return bin, nil },
-		StdioEnv: map[string]string{"PATCHBAY_HOME": pb.dir},
+		StdioEnv: map[string]string{"PATCHBAY_HOME": pb.Dir},
 	})
 	res, err := svc.Connect(ctx, "claude-desktop", clients.ConnectRequest{Conversation: "work"})
 	if err != nil || !res.Connected {

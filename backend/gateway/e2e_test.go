@@ -7,7 +7,6 @@ package gateway_test
 // UI and the CLI do.
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -17,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/patchbay/patchbay/app"
+	"github.com/patchbay/patchbay/app/apptest"
 	"github.com/patchbay/patchbay/backend"
 	"github.com/patchbay/patchbay/backend/api"
 	"github.com/patchbay/patchbay/backend/internal/testpeer"
@@ -25,35 +24,17 @@ import (
 )
 
 type instance struct {
-	t    *testing.T
-	core *app.Core
-	base string
-	api  *api.Client
+	*apptest.Instance
+	t *testing.T
 }
 
 func startInstance(t *testing.T) *instance {
-	t.Helper()
-	core, err := app.Open(ctx, app.Options{Dir: t.TempDir(), Version: "e2e", Secrets: secrets.NewMemory()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := core.Listen(app.ListenOptions{Addr: "127.0.0.1:0"})
-	if err != nil {
-		core.Close()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		l.Shutdown(sctx)
-		core.Close()
-	})
-	return &instance{t: t, core: core, base: "http://" + l.Addr(), api: api.NewInProcessClient(core.API.InProcessHandler())}
+	return &instance{Instance: apptest.Start(t, apptest.Options{Secrets: secrets.NewMemory()}), t: t}
 }
 
 func (in *instance) do(method, path string, body, out any) {
 	in.t.Helper()
-	if err := in.api.Do(ctx, method, path, body, out); err != nil {
+	if err := in.API.Do(ctx, method, path, body, out); err != nil {
 		in.t.Fatalf("%s %s: %v", method, path, err)
 	}
 }
@@ -145,13 +126,13 @@ func TestEndToEndWithTypeScriptClientAndServerEverything(t *testing.T) {
 	in.do(http.MethodPut, "/api/v1/conversations/default/connectors/"+sseID, map[string]bool{"enabled": false}, nil)
 	var research api.ConversationView
 	in.do(http.MethodPost, "/api/v1/conversations", map[string]any{"name": "Research", "connector_ids": []string{"old"}}, &research)
-	if research.MCPURL != in.base+"/mcp/research" || !strings.Contains(research.Commands["cursor"], "/mcp/research") {
+	if research.MCPURL != in.Base+"/mcp/research" || !strings.Contains(research.Commands["cursor"], "/mcp/research") {
 		t.Fatalf("conversation view: %s %v", research.MCPURL, research.Commands)
 	}
 
 	token, _ := in.issueToken("Cursor on this machine")
-	def := connectTS(t, in.base+"/mcp", token)
-	res := connectTS(t, in.base+"/mcp/research", token)
+	def := connectTS(t, in.Base+"/mcp", token)
+	res := connectTS(t, in.Base+"/mcp/research", token)
 
 	t.Run("list and call on two conversations", func(t *testing.T) {
 		names := def.ToolNames()
@@ -232,7 +213,7 @@ func TestEndToEndWithTypeScriptClientAndServerEverything(t *testing.T) {
 	t.Run("disabled and held tools fail 1000 times", func(t *testing.T) {
 		in.policy("everything", "get-sum", backend.PolicyDisabled)
 		// Hold get-env as if its definition had changed upstream.
-		err := in.core.DB.UpdateTool(ctx, evID, "get-env", func(tl *backend.Tool) error {
+		err := in.Core.DB.UpdateTool(ctx, evID, "get-env", func(tl *backend.Tool) error {
 			p := tl.ToolDef
 			p.Description = "changed upstream"
 			tl.Pending, tl.PendingAt = &p, time.Now()
@@ -241,7 +222,7 @@ func TestEndToEndWithTypeScriptClientAndServerEverything(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		in.core.Events.Publish(backend.NewEvent(backend.EventToolsChanged, map[string]string{"connector_id": evID}))
+		in.Core.Events.Publish(backend.NewEvent(backend.EventToolsChanged, map[string]string{"connector_id": evID}))
 		def.WaitEvent("tools_list_changed")
 		names := def.ToolNames()
 		if slices.Contains(names, "everything_get-sum") || slices.Contains(names, "everything_get-env") {
@@ -291,7 +272,7 @@ func TestEndToEndWithTypeScriptClientAndServerEverything(t *testing.T) {
 			{"evil origin", token, "https://evil.example", "", 403},
 			{"evil host", token, "", "evil.example", 403},
 		} {
-			req, _ := http.NewRequest(http.MethodPost, in.base+"/mcp", strings.NewReader(initBody))
+			req, _ := http.NewRequest(http.MethodPost, in.Base+"/mcp", strings.NewReader(initBody))
 			req.Header.Set("Content-Type", "application/json")
 			req.Header.Set("Accept", "application/json, text/event-stream")
 			if c.token != "" {

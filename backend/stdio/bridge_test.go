@@ -11,9 +11,8 @@ import (
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
-	"github.com/patchbay/patchbay/app"
+	"github.com/patchbay/patchbay/app/apptest"
 	"github.com/patchbay/patchbay/backend"
-	"github.com/patchbay/patchbay/backend/api"
 	"github.com/patchbay/patchbay/backend/internal/testpeer"
 	"github.com/patchbay/patchbay/backend/secrets"
 	"github.com/patchbay/patchbay/backend/stdio"
@@ -24,41 +23,15 @@ var ctx = context.Background()
 // instance is a running Patchbay (app.Core on a loopback port) with one
 // connector, "peer", enabled in the default conversation.
 type instance struct {
-	core *app.Core
-	base string
-	api  *api.Client
-	dir  string
+	*apptest.Instance
 	peer string // connector ID
 }
 
 func startInstance(t *testing.T) *instance {
 	t.Helper()
-	peer := testpeer.NewServer(t, testpeer.ServerOptions{})
-	dir := t.TempDir()
-	core, err := app.Open(ctx, app.Options{Dir: dir, Version: "test", Secrets: secrets.NewMemory()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := core.Listen(app.ListenOptions{Addr: "127.0.0.1:0"})
-	if err != nil {
-		core.Close()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		l.Shutdown(sctx)
-		core.Close()
-	})
-	c, err := core.Registry.CreateConnector(ctx, &backend.Connector{Name: "Peer", Slug: "peer", URL: peer.URL,
-		Transport: backend.TransportStreamableHTTP, Auth: backend.Auth{Type: backend.AuthNone}, DefaultPolicy: backend.PolicyAlwaysAllow})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := core.Upstream.RefreshTools(ctx, c.ID); err != nil {
-		t.Fatal(err)
-	}
-	return &instance{core: core, base: "http://" + l.Addr(), api: api.NewInProcessClient(core.API.InProcessHandler()), dir: dir, peer: c.ID}
+	in := apptest.Start(t, apptest.Options{Secrets: secrets.NewMemory()})
+	c := in.AddPeer(t, testpeer.NewServer(t, testpeer.ServerOptions{}).URL)
+	return &instance{Instance: in, peer: c.ID}
 }
 
 // bridge runs stdio.Serve on pipes and connects a go-sdk client to it, as a
@@ -69,7 +42,7 @@ func bridge(t *testing.T, in *instance, path string, token func(context.Context,
 	br, cw := io.Pipe() // client → bridge
 	done := make(chan error, 1)
 	go func() {
-		done <- stdio.Serve(ctx, stdio.Options{URL: in.base + path, Token: token, In: br, Out: bw, Version: "test"})
+		done <- stdio.Serve(ctx, stdio.Options{URL: in.Base + path, Token: token, In: br, Out: bw, Version: "test"})
 		bw.Close()
 	}()
 	changed := make(chan struct{}, 8)
@@ -119,7 +92,7 @@ func staticToken(tok string) func(context.Context, bool) (string, error) {
 
 func TestBridgeListsCallsAndFollowsChanges(t *testing.T) {
 	in := startInstance(t)
-	tok, _, err := in.core.Registry.IssueToken(ctx, "bridge", "")
+	tok, _, err := in.Core.Registry.IssueToken(ctx, "bridge", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,17 +116,17 @@ func TestBridgeListsCallsAndFollowsChanges(t *testing.T) {
 	}
 
 	// A connector toggled in Patchbay reaches the stdio client.
-	if _, err := in.core.Registry.SetConnectorEnabled(ctx, "default", in.peer, false); err != nil {
+	if _, err := in.Core.Registry.SetConnectorEnabled(ctx, "default", in.peer, false); err != nil {
 		t.Fatal(err)
 	}
 	waitChanged(t, changed)
 	waitFor(t, "the tools to go", func() bool { return len(names(t, cs)) == 0 })
-	in.core.Registry.SetConnectorEnabled(ctx, "default", in.peer, true)
+	in.Core.Registry.SetConnectorEnabled(ctx, "default", in.peer, true)
 	waitChanged(t, changed)
 	waitFor(t, "the tools to come back", func() bool { return len(names(t, cs)) == 4 })
 
 	var page backend.ActivityPage
-	if err := in.api.Do(ctx, http.MethodGet, "/api/v1/activity?tool=peer_echo", nil, &page); err != nil {
+	if err := in.API.Do(ctx, http.MethodGet, "/api/v1/activity?tool=peer_echo", nil, &page); err != nil {
 		t.Fatal(err)
 	}
 	if len(page.Entries) != 1 || page.Entries[0].ClientName != "Claude via patchbay stdio" || page.Entries[0].TokenLabel != "bridge" {
@@ -164,7 +137,7 @@ func TestBridgeListsCallsAndFollowsChanges(t *testing.T) {
 // A refused token is replaced once through the token source.
 func TestBridgeAsksForANewTokenWhenRefused(t *testing.T) {
 	in := startInstance(t)
-	good, _, _ := in.core.Registry.IssueToken(ctx, "bridge", "")
+	good, _, _ := in.Core.Registry.IssueToken(ctx, "bridge", "")
 	var mu sync.Mutex
 	var asked []bool
 	cs, _ := bridge(t, in, "/mcp", func(_ context.Context, fresh bool) (string, error) {
@@ -189,8 +162,8 @@ func TestBridgeAsksForANewTokenWhenRefused(t *testing.T) {
 // Without Patchbay, a call says so instead of hanging.
 func TestBridgeExplainsWhenPatchbayIsGone(t *testing.T) {
 	in := startInstance(t)
-	tok, _, _ := in.core.Registry.IssueToken(ctx, "bridge", "")
-	gone := &instance{base: "http://127.0.0.1:1"}
+	tok, _, _ := in.Core.Registry.IssueToken(ctx, "bridge", "")
+	gone := &instance{Instance: &apptest.Instance{Base: "http://127.0.0.1:1"}}
 	_ = in
 	cs, _ := bridge(t, gone, "/mcp", staticToken(tok))
 	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "peer_echo", Arguments: map[string]any{}})
