@@ -250,6 +250,18 @@ func OSEnv(isTerminal func(fd int) bool, readPassword func(fd int) ([]byte, erro
 	}
 }
 
+// call is do for a read-like command: with --json it also prints the
+// answer, and done reports that the command has nothing left to print.
+func (env *Env) call(ctx context.Context, method, path string, in, out any, jsonOut bool) (done bool, err error) {
+	if err := env.do(ctx, method, path, in, out); err != nil {
+		return true, err
+	}
+	if jsonOut {
+		return true, env.printJSON(out)
+	}
+	return false, nil
+}
+
 // do connects, sends one request to the admin API and releases the
 // connection: what most commands need.
 func (env *Env) do(ctx context.Context, method, path string, in, out any) error {

@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/patchbay/patchbay/backend"
 	"github.com/patchbay/patchbay/backend/api"
 	"github.com/patchbay/patchbay/backend/cli"
+	"github.com/patchbay/patchbay/backend/clients"
 	"github.com/patchbay/patchbay/backend/events"
 	"github.com/patchbay/patchbay/backend/registry"
 	"github.com/patchbay/patchbay/backend/secrets"
@@ -19,9 +22,10 @@ import (
 // world is an in-process backend (real store, in-memory keychain) behind
 // the real admin API, and a way to run the CLI against it.
 type world struct {
-	t   *testing.T
-	mem *secrets.Memory
-	api *api.Server
+	t    *testing.T
+	mem  *secrets.Memory
+	api  *api.Server
+	home string // the home directory client setup writes into
 }
 
 func newWorld(t *testing.T) *world {
@@ -37,7 +41,13 @@ func newWorld(t *testing.T) *world {
 	srv := api.New(api.Options{Services: api.Services{
 		Connectors: reg, Tools: reg, Conversations: reg, Tokens: reg, Settings: reg, Activity: db,
 	}, Events: hub})
-	return &world{t: t, mem: mem, api: srv}
+	home := t.TempDir()
+	srv.HandleClients(clients.New(clients.Options{
+		KV: db, Tokens: reg, Conversations: reg, BackupDir: t.TempDir(), Hostname: "test",
+		BaseURL: func() string { return "http://127.0.0.1:47821" },
+		Env:     &clients.Env{GOOS: "linux", Home: home},
+	}))
+	return &world{t: t, mem: mem, api: srv, home: home}
 }
 
 type result struct {
@@ -191,5 +201,37 @@ func TestSettingsSetParsesValues(t *testing.T) {
 	}
 	if r := w.run("", "settings", "set", "colour=red"); r.code != cli.ExitError || !strings.Contains(r.stderr, "colour") {
 		t.Fatalf("unknown setting: %+v", r)
+	}
+}
+
+// An entry Patchbay did not write is replaced only when the person says
+// so: without a terminal the command stops and nothing changes; with
+// --overwrite it is replaced, and undo restores the file byte for byte.
+func TestClientsConnectAsksBeforeReplacingAnUnknownEntry(t *testing.T) {
+	w := newWorld(t)
+	path := filepath.Join(w.home, ".cursor", "mcp.json")
+	os.MkdirAll(filepath.Dir(path), 0o700)
+	original := "{\n  \"mcpServers\": {\n    \"patchbay\": {\"url\": \"http://elsewhere.example/mcp\"}\n  }\n}\n"
+	os.WriteFile(path, []byte(original), 0o600)
+
+	r := w.run("y\n", "clients", "connect", "cursor")
+	if r.code != cli.ExitError || !strings.Contains(r.stderr, "--overwrite") {
+		t.Fatalf("connect over an unknown entry without a terminal: %+v", r)
+	}
+	if b, _ := os.ReadFile(path); string(b) != original {
+		t.Fatalf("the file changed without confirmation:\n%s", b)
+	}
+	r = w.run("", "clients", "connect", "cursor", "--overwrite")
+	if r.code != 0 || !strings.Contains(r.stdout, "Bearer") {
+		t.Fatalf("connect --overwrite: %+v", r)
+	}
+	if b, _ := os.ReadFile(path); !strings.Contains(string(b), "http://127.0.0.1:47821/mcp") {
+		t.Fatalf("the entry was not replaced:\n%s", b)
+	}
+	if r := w.run("", "clients", "undo", "cursor"); r.code != 0 {
+		t.Fatalf("undo: %+v", r)
+	}
+	if b, _ := os.ReadFile(path); string(b) != original {
+		t.Fatalf("undo did not restore the file:\n%s", b)
 	}
 }

@@ -27,11 +27,8 @@ func clientsList(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	var list []clients.Status
-	if err := env.do(ctx, http.MethodGet, "/api/v1/clients", nil, &list); err != nil {
+	if done, err := env.call(ctx, http.MethodGet, "/api/v1/clients", nil, &list, *jsonOut); done {
 		return err
-	}
-	if *jsonOut {
-		return env.printJSON(list)
 	}
 	yes := func(b bool) string {
 		if b {
@@ -98,28 +95,12 @@ func clientsConnect(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	cl, done, err := env.client(ctx)
+	req := clients.ConnectRequest{Conversation: *conv, DryRun: *dry, Overwrite: *overwrite, Scope: scope, ProjectDir: dir}
+	res, err := postConfirmed(ctx, env, "/api/v1/clients/"+url.PathEscape(fs.Arg(0))+"/connect", &req, *dry,
+		func() { req.Overwrite = true }, "Run again with --overwrite to replace that entry.",
+		func(r *clients.ConnectResult) (bool, string, string) { return r.NeedsConfirmation, r.Diff, r.Message })
 	if err != nil {
 		return err
-	}
-	defer done()
-	req := clients.ConnectRequest{Conversation: *conv, DryRun: *dry, Overwrite: *overwrite, Scope: scope, ProjectDir: dir}
-	path := "/api/v1/clients/" + url.PathEscape(fs.Arg(0)) + "/connect"
-	var res clients.ConnectResult
-	if err := cl.Do(ctx, http.MethodPost, path, req, &res); err != nil {
-		return err
-	}
-	if res.NeedsConfirmation && !*dry {
-		fmt.Fprint(env.Stdout, res.Diff)
-		if !env.confirm(res.Message) {
-			return backend.Errorf(backend.ECONFLICT, "%s", res.Message).WithSlug("needs_confirmation").
-				WithFix("Nothing was changed. Run again with --overwrite to replace that entry.")
-		}
-		req.Overwrite = true
-		res = clients.ConnectResult{}
-		if err := cl.Do(ctx, http.MethodPost, path, req, &res); err != nil {
-			return err
-		}
 	}
 	if *jsonOut {
 		return env.printJSON(res)
@@ -147,11 +128,8 @@ func clientsDisconnect(ctx context.Context, env *Env, args []string) error {
 	}
 	var res clients.DisconnectResult
 	req := clients.DisconnectRequest{Scope: scope, ProjectDir: dir, DryRun: *dry}
-	if err := env.do(ctx, http.MethodPost, "/api/v1/clients/"+url.PathEscape(fs.Arg(0))+"/disconnect", req, &res); err != nil {
+	if done, err := env.call(ctx, http.MethodPost, "/api/v1/clients/"+url.PathEscape(fs.Arg(0))+"/disconnect", req, &res, *jsonOut); done {
 		return err
-	}
-	if *jsonOut {
-		return env.printJSON(res)
 	}
 	fmt.Fprint(env.Stdout, res.Diff)
 	if res.BackupPath != "" {
@@ -169,28 +147,12 @@ func clientsUndo(ctx context.Context, env *Env, args []string) error {
 	if err := parse(fs, args, 1, 1); err != nil {
 		return err
 	}
-	cl, done, err := env.client(ctx)
+	req := clients.UndoRequest{Force: *force, DryRun: *dry}
+	res, err := postConfirmed(ctx, env, "/api/v1/clients/"+url.PathEscape(fs.Arg(0))+"/undo", &req, *dry,
+		func() { req.Force = true }, "Run again with --force to undo anyway.",
+		func(r *clients.UndoResult) (bool, string, string) { return r.NeedsConfirmation, r.Diff, r.Message })
 	if err != nil {
 		return err
-	}
-	defer done()
-	path := "/api/v1/clients/" + url.PathEscape(fs.Arg(0)) + "/undo"
-	req := clients.UndoRequest{Force: *force, DryRun: *dry}
-	var res clients.UndoResult
-	if err := cl.Do(ctx, http.MethodPost, path, req, &res); err != nil {
-		return err
-	}
-	if res.NeedsConfirmation && !*dry {
-		fmt.Fprint(env.Stdout, res.Diff)
-		if !env.confirm(res.Message) {
-			return backend.Errorf(backend.ECONFLICT, "%s", res.Message).WithSlug("needs_confirmation").
-				WithFix("Nothing was changed. Run again with --force to undo anyway.")
-		}
-		req.Force = true
-		res = clients.UndoResult{}
-		if err := cl.Do(ctx, http.MethodPost, path, req, &res); err != nil {
-			return err
-		}
 	}
 	if *jsonOut {
 		return env.printJSON(res)
@@ -198,6 +160,38 @@ func clientsUndo(ctx context.Context, env *Env, args []string) error {
 	fmt.Fprint(env.Stdout, res.Diff)
 	fmt.Fprintln(env.Stderr, res.Message)
 	return nil
+}
+
+// postConfirmed posts req to path. When the answer says the change needs
+// the person's confirmation (an entry Patchbay did not write, a file edited
+// since), it shows the diff and asks; on yes it applies confirm to req and
+// posts again, on no (or without a terminal) it stops with fix.
+func postConfirmed[R any](ctx context.Context, env *Env, path string, req any, dry bool, confirm func(), fix string,
+	needs func(*R) (needed bool, diff, message string)) (*R, error) {
+	cl, done, err := env.client(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	res := new(R)
+	if err := cl.Do(ctx, http.MethodPost, path, req, res); err != nil {
+		return nil, err
+	}
+	needed, diff, msg := needs(res)
+	if !needed || dry {
+		return res, nil
+	}
+	fmt.Fprint(env.Stdout, diff)
+	if !env.confirm(msg) {
+		return nil, backend.Errorf(backend.ECONFLICT, "%s", msg).WithSlug("needs_confirmation").
+			WithFix("Nothing was changed. " + fix)
+	}
+	confirm()
+	res = new(R)
+	if err := cl.Do(ctx, http.MethodPost, path, req, res); err != nil {
+		return nil, err
+	}
+	return res, nil
 }
 
 func clientsSnippet(ctx context.Context, env *Env, args []string) error {
@@ -211,11 +205,8 @@ func clientsSnippet(ctx context.Context, env *Env, args []string) error {
 	}
 	var res clients.SnippetResult
 	req := clients.SnippetRequest{Conversation: *conv, Scope: *scope, IssueToken: *issue}
-	if err := env.do(ctx, http.MethodPost, "/api/v1/clients/"+url.PathEscape(fs.Arg(0))+"/snippet", req, &res); err != nil {
+	if done, err := env.call(ctx, http.MethodPost, "/api/v1/clients/"+url.PathEscape(fs.Arg(0))+"/snippet", req, &res, *jsonOut); done {
 		return err
-	}
-	if *jsonOut {
-		return env.printJSON(res)
 	}
 	fmt.Fprintf(env.Stderr, "Add this to %s (%s):\n", res.ConfigPath, res.Format)
 	fmt.Fprint(env.Stdout, res.Snippet)

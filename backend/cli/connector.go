@@ -265,11 +265,8 @@ func connectorAdd(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	var out api.ConnectorView
-	if err := env.do(ctx, http.MethodPost, "/api/v1/connectors", c, &out); err != nil {
+	if done, err := env.call(ctx, http.MethodPost, "/api/v1/connectors", c, &out, f.jsonOut); done {
 		return err
-	}
-	if f.jsonOut {
-		return env.printJSON(out)
 	}
 	fmt.Fprintf(env.Stdout, "Added connector %q (slug %s, id %s).\n", out.Name, out.Slug, out.ID)
 	fmt.Fprintf(env.Stdout, "Check it with: patchbay connector test %s\n", out.Slug)
@@ -313,11 +310,8 @@ func connectorList(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	var list []*api.ConnectorView
-	if err := env.do(ctx, http.MethodGet, "/api/v1/connectors", nil, &list); err != nil {
+	if done, err := env.call(ctx, http.MethodGet, "/api/v1/connectors", nil, &list, *jsonOut); done {
 		return err
-	}
-	if *jsonOut {
-		return env.printJSON(list)
 	}
 	if len(list) == 0 {
 		fmt.Fprintln(env.Stdout, "No connectors yet. Add one with: patchbay connector add --name NAME --url URL")
@@ -349,11 +343,8 @@ func connectorShow(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	var c api.ConnectorView
-	if err := env.do(ctx, http.MethodGet, "/api/v1/connectors/"+url.PathEscape(fs.Arg(0)), nil, &c); err != nil {
+	if done, err := env.call(ctx, http.MethodGet, "/api/v1/connectors/"+url.PathEscape(fs.Arg(0)), nil, &c, *jsonOut); done {
 		return err
-	}
-	if *jsonOut {
-		return env.printJSON(c)
 	}
 	w := env.Stdout
 	fmt.Fprintf(w, "Name:           %s\nSlug:           %s\nID:             %s\n", c.Name, c.Slug, c.ID)

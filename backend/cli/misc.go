@@ -28,11 +28,8 @@ func tokenList(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	var list []*backend.ClientToken
-	if err := env.do(ctx, http.MethodGet, "/api/v1/tokens", nil, &list); err != nil {
+	if done, err := env.call(ctx, http.MethodGet, "/api/v1/tokens", nil, &list, *jsonOut); done {
 		return err
-	}
-	if *jsonOut {
-		return env.printJSON(list)
 	}
 	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tLABEL\tTOKEN\tCREATED\tLAST USED")
@@ -53,11 +50,8 @@ func tokenCreate(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	var out api.IssuedToken
-	if err := env.do(ctx, http.MethodPost, "/api/v1/tokens", map[string]string{"label": fs.Arg(0)}, &out); err != nil {
+	if done, err := env.call(ctx, http.MethodPost, "/api/v1/tokens", map[string]string{"label": fs.Arg(0)}, &out, *jsonOut); done {
 		return err
-	}
-	if *jsonOut {
-		return env.printJSON(out)
 	}
 	fmt.Fprintf(env.Stderr, "Created token %s for %q. It is shown only now; give it to the client as\n  Authorization: Bearer <token>\n", out.ID, out.Label)
 	fmt.Fprintln(env.Stdout, out.Token)
@@ -112,11 +106,8 @@ func approvalsList(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	var list []*backend.Approval
-	if err := env.do(ctx, http.MethodGet, "/api/v1/approvals", nil, &list); err != nil {
+	if done, err := env.call(ctx, http.MethodGet, "/api/v1/approvals", nil, &list, *jsonOut); done {
 		return err
-	}
-	if *jsonOut {
-		return env.printJSON(list)
 	}
 	if len(list) == 0 {
 		fmt.Fprintln(env.Stdout, "No calls are waiting for approval.")

@@ -118,11 +118,8 @@ func connectorLogout(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	var res oauth.LogoutResult
-	if err := env.do(ctx, http.MethodPost, "/api/v1/connectors/"+url.PathEscape(fs.Arg(0))+"/logout", nil, &res); err != nil {
+	if done, err := env.call(ctx, http.MethodPost, "/api/v1/connectors/"+url.PathEscape(fs.Arg(0))+"/logout", nil, &res, *jsonOut); done {
 		return err
-	}
-	if *jsonOut {
-		return env.printJSON(res)
 	}
 	name := fs.Arg(0)
 	switch {
@@ -145,11 +142,8 @@ func connectorDiscover(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	var ep oauth.Endpoints
-	if err := env.do(ctx, http.MethodPost, "/api/v1/oauth/discover", map[string]string{"issuer": fs.Arg(0)}, &ep); err != nil {
+	if done, err := env.call(ctx, http.MethodPost, "/api/v1/oauth/discover", map[string]string{"issuer": fs.Arg(0)}, &ep, *jsonOut); done {
 		return err
-	}
-	if *jsonOut {
-		return env.printJSON(ep)
 	}
 	w := env.Stdout
 	fmt.Fprintf(w, "Issuer:                 %s\n", ep.Issuer)

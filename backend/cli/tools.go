@@ -25,11 +25,8 @@ func toolsList(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	var tools []*backend.Tool
-	if err := env.do(ctx, http.MethodGet, "/api/v1/connectors/"+url.PathEscape(fs.Arg(0))+"/tools", nil, &tools); err != nil {
+	if done, err := env.call(ctx, http.MethodGet, "/api/v1/connectors/"+url.PathEscape(fs.Arg(0))+"/tools", nil, &tools, *jsonOut); done {
 		return err
-	}
-	if *jsonOut {
-		return env.printJSON(tools)
 	}
 	if len(tools) == 0 {
 		fmt.Fprintf(env.Stdout, "No tools known yet. Fetch them with: patchbay tools refresh %s\n", fs.Arg(0))
@@ -91,11 +88,8 @@ func toolsRefresh(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	var ch backend.ToolChanges
-	if err := env.do(ctx, http.MethodPost, "/api/v1/connectors/"+url.PathEscape(fs.Arg(0))+"/tools/refresh", nil, &ch); err != nil {
+	if done, err := env.call(ctx, http.MethodPost, "/api/v1/connectors/"+url.PathEscape(fs.Arg(0))+"/tools/refresh", nil, &ch, *jsonOut); done {
 		return err
-	}
-	if *jsonOut {
-		return env.printJSON(ch)
 	}
 	if ch.Empty() {
 		fmt.Fprintln(env.Stdout, "No changes.")
@@ -127,11 +121,8 @@ func convList(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	var list []*api.ConversationView
-	if err := env.do(ctx, http.MethodGet, "/api/v1/conversations", nil, &list); err != nil {
+	if done, err := env.call(ctx, http.MethodGet, "/api/v1/conversations", nil, &list, *jsonOut); done {
 		return err
-	}
-	if *jsonOut {
-		return env.printJSON(list)
 	}
 	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tSLUG\tCONNECTORS\tSESSIONS\tENDPOINT")
@@ -190,11 +181,8 @@ func convCreate(ctx context.Context, env *Env, args []string) error {
 	}
 	body := map[string]any{"name": fs.Arg(0), "slug": *slug, "connector_ids": []string(connectors), "allowed_tools": []string(tools)}
 	var c api.ConversationView
-	if err := env.do(ctx, http.MethodPost, "/api/v1/conversations", body, &c); err != nil {
+	if done, err := env.call(ctx, http.MethodPost, "/api/v1/conversations", body, &c, *jsonOut); done {
 		return err
-	}
-	if *jsonOut {
-		return env.printJSON(c)
 	}
 	fmt.Fprintf(env.Stdout, "Created conversation %q at %s\n", c.Name, c.MCPURL)
 	return nil
