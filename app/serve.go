@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"syscall"
 	"time"
 
@@ -122,13 +121,6 @@ func (l *Listener) Shutdown(ctx context.Context) error {
 		err = l.srv.Close()
 	}
 	return err
-}
-
-// PortOf returns the port of a host:port address.
-func PortOf(addr string) int {
-	_, p, _ := net.SplitHostPort(addr)
-	n, _ := strconv.Atoi(p)
-	return n
 }
 
 // Banner is what `serve` prints once it is ready.

@@ -124,37 +124,36 @@ type Header struct {
 }
 
 // Secrets returns pointers to every secret field of c, each with a stable
-// label (used to derive its keychain account).
+// label (used to derive its keychain account). Headers whose names clash
+// (invalid input, rejected by Validate) share a label; secretFields sees
+// them all.
 func (c *Connector) Secrets() map[string]*Secret {
 	m := map[string]*Secret{}
-	if a := c.Auth.APIKey; a != nil && a.Value != nil {
-		m["api-key"] = a.Value
-	}
-	if o := c.Auth.OAuth; o != nil && o.ClientSecret != nil {
-		m["oauth-client-secret"] = o.ClientSecret
-	}
-	for i := range c.Headers {
-		if h := &c.Headers[i]; h.Secret != nil {
-			m["header/"+strings.ToLower(h.Name)] = h.Secret
-		}
+	for _, f := range c.secretFields() {
+		m[f.label] = f.secret
 	}
 	return m
 }
 
-// secretFields returns every secret field of c. Unlike Secrets it is not
-// keyed by label, so headers whose names clash (invalid input, but input all
-// the same) are not collapsed into one and none of their values is missed.
-func (c *Connector) secretFields() []*Secret {
-	var out []*Secret
+type secretField struct {
+	label  string
+	secret *Secret
+}
+
+// secretFields returns every secret field of c with its label, in field
+// order; the one walk over the connector that Secrets, Redacted,
+// HasSecretValues and Normalize share.
+func (c *Connector) secretFields() []secretField {
+	var out []secretField
 	if a := c.Auth.APIKey; a != nil && a.Value != nil {
-		out = append(out, a.Value)
+		out = append(out, secretField{"api-key", a.Value})
 	}
 	if o := c.Auth.OAuth; o != nil && o.ClientSecret != nil {
-		out = append(out, o.ClientSecret)
+		out = append(out, secretField{"oauth-client-secret", o.ClientSecret})
 	}
 	for i := range c.Headers {
 		if h := &c.Headers[i]; h.Secret != nil {
-			out = append(out, h.Secret)
+			out = append(out, secretField{"header/" + strings.ToLower(h.Name), h.Secret})
 		}
 	}
 	return out
@@ -166,8 +165,8 @@ func (c *Connector) Redacted() *Connector {
 	if r == nil {
 		return nil
 	}
-	for _, s := range r.secretFields() {
-		s.Value = ""
+	for _, f := range r.secretFields() {
+		f.secret.Value = ""
 	}
 	return r
 }
@@ -211,8 +210,8 @@ func cloneSecret(s *Secret) *Secret {
 // HasSecretValues reports whether any secret field of c still carries a
 // plain value. Persisting such a connector would be a bug.
 func (c *Connector) HasSecretValues() bool {
-	for _, s := range c.secretFields() {
-		if s.Value != "" {
+	for _, f := range c.secretFields() {
+		if f.secret.Value != "" {
 			return true
 		}
 	}

@@ -34,7 +34,7 @@ func TestNewTokenValue(t *testing.T) {
 	}
 }
 
-func TestHashTokenAndMatches(t *testing.T) {
+func TestHashToken(t *testing.T) {
 	tok := backend.NewTokenValue()
 	h := backend.HashToken(tok)
 	if !regexp.MustCompile(`^[0-9a-f]{64}$`).MatchString(h) {
@@ -46,23 +46,8 @@ func TestHashTokenAndMatches(t *testing.T) {
 	if backend.HashToken(tok) != h {
 		t.Error("HashToken is not deterministic")
 	}
-	if !backend.TokenMatches(tok, h) {
-		t.Error("TokenMatches(token, its hash) = false")
-	}
-	other := backend.NewTokenValue()
-	for _, c := range []struct{ tok, hash string }{
-		{other, h},
-		{tok + "x", h},
-		{tok[:len(tok)-1], h},
-		{"", h},
-		{tok, ""},
-		{tok, h[:63]},
-		{tok, strings.ToUpper(h)},
-		{tok, tok},
-	} {
-		if backend.TokenMatches(c.tok, c.hash) {
-			t.Errorf("TokenMatches(%.10s…, %.10s…) = true", c.tok, c.hash)
-		}
+	if backend.HashToken(backend.NewTokenValue()) == h || backend.HashToken(tok+"x") == h {
+		t.Error("different tokens hash alike")
 	}
 }
 

@@ -65,8 +65,8 @@ func (c *Connector) Normalize() {
 	for i := range c.Headers {
 		c.Headers[i].Name = strings.TrimSpace(c.Headers[i].Name)
 	}
-	for _, s := range c.secretFields() {
-		s.NormalizeInput()
+	for _, f := range c.secretFields() {
+		f.secret.NormalizeInput()
 	}
 }
 
