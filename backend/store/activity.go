@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -143,48 +144,53 @@ func (l *activityLog) flush() error {
 	}
 	settings := l.db.Settings()
 	now := l.db.now()
-	prune := now.Sub(l.lastPrune) >= pruneEvery || l.count+len(batch) > settings.ActivityMaxEntries
+	count := l.count + len(batch)
+	prune := now.Sub(l.lastPrune) >= pruneEvery || count > settings.ActivityMaxEntries
+	removed := 0
 	err := l.db.update(context.Background(), func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketActivity)
+		// Without HTML escaping, raw JSON keeps "<" as it is, which keeps
+		// the text pre-filter simple.
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
 		for _, e := range batch {
 			seq, err := b.NextSequence()
 			if err != nil {
 				return err
 			}
 			e.Seq = seq
-			// Without HTML escaping, raw JSON keeps "<" as it is, which
-			// keeps the text pre-filter simple.
-			var buf bytes.Buffer
-			enc := json.NewEncoder(&buf)
-			enc.SetEscapeHTML(false)
+			buf.Reset()
 			if err := enc.Encode(e); err != nil {
 				return err
 			}
-			if err := b.Put(seqKey(seq), bytes.TrimSuffix(buf.Bytes(), []byte("\n"))); err != nil {
+			// bbolt keeps the slice until the commit: give it its own copy.
+			val := bytes.Clone(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+			if err := b.Put(seqKey(seq), val); err != nil {
 				return err
 			}
 		}
-		l.count += len(batch)
-		if prune {
-			l.lastPrune = now
-			return l.prune(b, now, settings)
+		if !prune {
+			return nil
 		}
-		return nil
+		var err error
+		removed, err = pruneBucket(b, count, now, settings)
+		return err
 	})
 	if err != nil {
-		// Put the batch back in front so nothing is lost.
+		// The transaction rolled back: put the batch back in front so
+		// nothing is lost; the count and the prune time stand as they were.
 		for _, e := range batch {
 			e.Seq = 0
 		}
 		l.mu.Lock()
 		l.pending = append(batch, l.pending...)
 		l.mu.Unlock()
-		l.count = -1 // unknown; recomputed below
-		_ = l.db.view(context.Background(), func(tx *bolt.Tx) error {
-			l.count = tx.Bucket(bucketActivity).Stats().KeyN
-			return nil
-		})
 		return err
+	}
+	l.count = count - removed
+	if prune {
+		l.lastPrune = now
 	}
 	if l.onWrite != nil {
 		l.onWrite(batch)
@@ -192,14 +198,16 @@ func (l *activityLog) flush() error {
 	return nil
 }
 
-// prune deletes entries older than the retention age and, beyond that, the
-// oldest entries over the size limit.
-func (l *activityLog) prune(b *bolt.Bucket, now time.Time, s backend.Settings) error {
+// pruneBucket deletes entries older than the retention age and, beyond
+// that, the oldest entries over the size limit; count is the number of
+// entries in b. It returns how many it deleted.
+func pruneBucket(b *bolt.Bucket, count int, now time.Time, s backend.Settings) (int, error) {
 	cutoff := now.AddDate(0, 0, -s.ActivityRetentionDays)
-	excess := l.count - s.ActivityMaxEntries
+	excess := count - s.ActivityMaxEntries
+	removed := 0
 	c := b.Cursor()
 	for k, v := c.First(); k != nil; k, v = c.First() {
-		if excess <= 0 {
+		if removed >= excess {
 			var e struct {
 				Time time.Time `json:"time"`
 			}
@@ -208,12 +216,11 @@ func (l *activityLog) prune(b *bolt.Bucket, now time.Time, s backend.Settings) e
 			}
 		}
 		if err := c.Delete(); err != nil {
-			return err
+			return removed, err
 		}
-		excess--
-		l.count--
+		removed++
 	}
-	return nil
+	return removed, nil
 }
 
 func seqKey(seq uint64) []byte {
@@ -305,12 +312,7 @@ func (db *DB) GetActivity(ctx context.Context, seq uint64) (*backend.ActivityEnt
 		return nil, err
 	}
 	if !ok {
-		return nil, notFound("activity entry", formatSeq(seq), "It may have been removed by retention; see `patchbay activity`.")
+		return nil, notFound("activity entry", strconv.FormatUint(seq, 10), "It may have been removed by retention; see `patchbay activity`.")
 	}
 	return e, nil
-}
-
-func formatSeq(seq uint64) string {
-	b, _ := json.Marshal(seq)
-	return string(b)
 }

@@ -13,15 +13,9 @@ import (
 // ListConnectors returns every connector, ordered by name.
 func (db *DB) ListConnectors(ctx context.Context) ([]*backend.Connector, error) {
 	var out []*backend.Connector
-	err := db.view(ctx, func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketConnectors).ForEach(func(k, v []byte) error {
-			c := new(backend.Connector)
-			if err := json.Unmarshal(v, c); err != nil {
-				return err
-			}
-			out = append(out, c)
-			return nil
-		})
+	err := db.view(ctx, func(tx *bolt.Tx) (err error) {
+		out, err = decodeAll[backend.Connector](tx.Bucket(bucketConnectors))
+		return err
 	})
 	slices.SortFunc(out, func(a, b *backend.Connector) int {
 		return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name))
@@ -132,46 +126,16 @@ func (db *DB) DeleteConnector(ctx context.Context, id string) error {
 // ListTools returns the stored tools of a connector ordered by name.
 func (db *DB) ListTools(ctx context.Context, connectorID string) ([]*backend.Tool, error) {
 	var out []*backend.Tool
-	err := db.view(ctx, func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketTools).Bucket([]byte(connectorID))
-		if b == nil {
-			return nil
-		}
-		return b.ForEach(func(k, v []byte) error {
-			t := new(backend.Tool)
-			if err := json.Unmarshal(v, t); err != nil {
-				return err
-			}
-			out = append(out, t)
-			return nil
-		})
+	err := db.view(ctx, func(tx *bolt.Tx) (err error) {
+		out, err = decodeAll[backend.Tool](tx.Bucket(bucketTools).Bucket([]byte(connectorID)))
+		return err
 	})
 	return out, err
 }
 
 // ReplaceTools replaces the stored tools of a connector with tools.
 func (db *DB) ReplaceTools(ctx context.Context, connectorID string, tools []*backend.Tool) error {
-	return db.update(ctx, func(tx *bolt.Tx) error {
-		if tx.Bucket(bucketConnectors).Get([]byte(connectorID)) == nil {
-			return notFound("connector", connectorID, fixConnector)
-		}
-		parent := tx.Bucket(bucketTools)
-		if parent.Bucket([]byte(connectorID)) != nil {
-			if err := parent.DeleteBucket([]byte(connectorID)); err != nil {
-				return err
-			}
-		}
-		b, err := parent.CreateBucket([]byte(connectorID))
-		if err != nil {
-			return err
-		}
-		for _, t := range tools {
-			if err := putJSON(b, t.Name, t); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	return db.UpdateTools(ctx, connectorID, func([]*backend.Tool) ([]*backend.Tool, error) { return tools, nil })
 }
 
 // UpdateTools replaces a connector's tools with what fn makes of the stored
@@ -188,19 +152,11 @@ func (db *DB) UpdateTools(ctx context.Context, connectorID string, fn func(store
 			return notFound("connector", connectorID, fixConnector)
 		}
 		parent := tx.Bucket(bucketTools)
-		var stored []*backend.Tool
-		if b := parent.Bucket([]byte(connectorID)); b != nil {
-			err := b.ForEach(func(k, v []byte) error {
-				t := new(backend.Tool)
-				if err := json.Unmarshal(v, t); err != nil {
-					return err
-				}
-				stored = append(stored, t)
-				return nil
-			})
-			if err != nil {
-				return err
-			}
+		stored, err := decodeAll[backend.Tool](parent.Bucket([]byte(connectorID)))
+		if err != nil {
+			return err
+		}
+		if parent.Bucket([]byte(connectorID)) != nil {
 			if err := parent.DeleteBucket([]byte(connectorID)); err != nil {
 				return err
 			}

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"slices"
 	"strings"
 
@@ -14,15 +13,9 @@ import (
 // the rest by name.
 func (db *DB) ListConversations(ctx context.Context) ([]*backend.Conversation, error) {
 	var out []*backend.Conversation
-	err := db.view(ctx, func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketConversations).ForEach(func(k, v []byte) error {
-			c := new(backend.Conversation)
-			if err := json.Unmarshal(v, c); err != nil {
-				return err
-			}
-			out = append(out, c)
-			return nil
-		})
+	err := db.view(ctx, func(tx *bolt.Tx) (err error) {
+		out, err = decodeAll[backend.Conversation](tx.Bucket(bucketConversations))
+		return err
 	})
 	slices.SortFunc(out, func(a, b *backend.Conversation) int {
 		switch {

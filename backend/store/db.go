@@ -220,9 +220,9 @@ func (db *DB) migrate() error {
 	})
 }
 
-// view and update wrap bbolt transactions with the context check bbolt
-// lacks; a cancelled request does not start a write.
-func (db *DB) view(ctx context.Context, fn func(tx *bolt.Tx) error) error {
+// withBolt runs fn with the open database: closeMu held shared, so Close waits
+// for it, and a cancelled request never starts a transaction.
+func (db *DB) withBolt(ctx context.Context, fn func(b *bolt.DB) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -231,33 +231,21 @@ func (db *DB) view(ctx context.Context, fn func(tx *bolt.Tx) error) error {
 	if db.bolt == nil {
 		return errClosed
 	}
-	return db.bolt.View(fn)
+	return fn(db.bolt)
+}
+
+func (db *DB) view(ctx context.Context, fn func(tx *bolt.Tx) error) error {
+	return db.withBolt(ctx, func(b *bolt.DB) error { return b.View(fn) })
 }
 
 func (db *DB) update(ctx context.Context, fn func(tx *bolt.Tx) error) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	db.closeMu.RLock()
-	defer db.closeMu.RUnlock()
-	if db.bolt == nil {
-		return errClosed
-	}
-	return db.bolt.Update(fn)
+	return db.withBolt(ctx, func(b *bolt.DB) error { return b.Update(fn) })
 }
 
 // batch is update through bbolt's Batch: concurrent callers are coalesced
 // into one transaction. fn may be called more than once.
 func (db *DB) batch(ctx context.Context, fn func(tx *bolt.Tx) error) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	db.closeMu.RLock()
-	defer db.closeMu.RUnlock()
-	if db.bolt == nil {
-		return errClosed
-	}
-	return db.bolt.Batch(fn)
+	return db.withBolt(ctx, func(b *bolt.DB) error { return b.Batch(fn) })
 }
 
 var errClosed = backend.Errorf(backend.EUNAVAILABLE, "The database is closed (Patchbay is shutting down).")
@@ -268,6 +256,23 @@ func putJSON(b *bolt.Bucket, key string, v any) error {
 		return fmt.Errorf("encode %s: %w", key, err)
 	}
 	return b.Put([]byte(key), data)
+}
+
+// decodeAll decodes every value of bucket b; a nil bucket has none.
+func decodeAll[T any](b *bolt.Bucket) ([]*T, error) {
+	if b == nil {
+		return nil, nil
+	}
+	var out []*T
+	err := b.ForEach(func(k, v []byte) error {
+		x := new(T)
+		if err := json.Unmarshal(v, x); err != nil {
+			return fmt.Errorf("decode %s: %w", k, err)
+		}
+		out = append(out, x)
+		return nil
+	})
+	return out, err
 }
 
 func getJSON(b *bolt.Bucket, key string, v any) (bool, error) {

@@ -29,12 +29,6 @@ func (db *DB) Settings() backend.Settings {
 	return db.settings
 }
 
-// GetSettings implements backend.SettingsService.
-func (db *DB) GetSettings(ctx context.Context) (*backend.Settings, error) {
-	s := db.Settings()
-	return &s, ctx.Err()
-}
-
 // PutSettings validates and saves settings.
 func (db *DB) PutSettings(ctx context.Context, s *backend.Settings) error {
 	if err := s.Validate(); err != nil {

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"slices"
 	"time"
 
@@ -29,19 +28,17 @@ func (db *DB) PutToken(ctx context.Context, t *backend.ClientToken) error {
 
 // ListTokens returns every client token, oldest first, with hashes.
 func (db *DB) ListTokens(ctx context.Context) ([]*backend.ClientToken, error) {
-	var out []*backend.ClientToken
-	err := db.view(ctx, func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketTokens).ForEach(func(k, v []byte) error {
-			var s storedToken
-			if err := json.Unmarshal(v, &s); err != nil {
-				return err
-			}
-			t := s.ClientToken
-			t.Hash = s.Hash
-			out = append(out, &t)
-			return nil
-		})
+	var stored []*storedToken
+	err := db.view(ctx, func(tx *bolt.Tx) (err error) {
+		stored, err = decodeAll[storedToken](tx.Bucket(bucketTokens))
+		return err
 	})
+	out := make([]*backend.ClientToken, 0, len(stored))
+	for _, s := range stored {
+		t := s.ClientToken
+		t.Hash = s.Hash
+		out = append(out, &t)
+	}
 	slices.SortFunc(out, func(a, b *backend.ClientToken) int { return a.CreatedAt.Compare(b.CreatedAt) })
 	return out, err
 }
