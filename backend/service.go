@@ -19,6 +19,10 @@ type ConnectorService interface {
 	// DeleteConnector removes the connector, its tools, its secrets and its
 	// OAuth tokens.
 	DeleteConnector(ctx context.Context, ref string) error
+	// UnsavedConnector prepares in for a connection test that saves
+	// nothing: validated, with kept secrets pointing at the saved
+	// connector's keychain entries (never at entries the input names).
+	UnsavedConnector(ctx context.Context, in *Connector) (*Connector, error)
 }
 
 // ToolService manages the tools of connectors and their policies.

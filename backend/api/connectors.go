@@ -144,22 +144,8 @@ func (s *Server) testUnsaved(w http.ResponseWriter, r *http.Request) error {
 	if err := readJSON(r, &in); err != nil {
 		return err
 	}
-	c := in.Clone()
-	if c.ID != "" {
-		// Editing a saved connector: fill kept secrets from the saved one.
-		saved, err := s.opts.Connectors.GetConnector(r.Context(), c.ID)
-		if err != nil {
-			return err
-		}
-		old := saved.Secrets()
-		for label, sec := range c.Secrets() {
-			if sec.Value == "" && sec.Source == backend.SecretKeychain && old[label] != nil {
-				*sec = *old[label]
-			}
-		}
-	}
-	c.Normalize()
-	if err := c.Validate(); err != nil {
+	c, err := s.opts.Connectors.UnsavedConnector(r.Context(), &in)
+	if err != nil {
 		return err
 	}
 	return s.runTest(w, r, c)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 
 	"github.com/patchbay/patchbay/backend"
@@ -35,12 +36,7 @@ func (r *Registry) CreateConnector(ctx context.Context, in *backend.Connector) (
 	}
 	c.CreatedAt = r.now().UTC()
 	c.UpdatedAt = c.CreatedAt
-	written, err := r.storeSecrets(ctx, c, nil)
-	if err != nil {
-		return nil, err
-	}
-	if err := r.store.PutConnector(ctx, c); err != nil {
-		r.deleteSecretKeys(ctx, written)
+	if err := r.save(ctx, c); err != nil {
 		return nil, err
 	}
 	if def, err := r.store.FindConversation(ctx, backend.DefaultConversationSlug); err == nil {
@@ -77,25 +73,15 @@ func (r *Registry) UpdateConnector(ctx context.Context, ref string, in *backend.
 		return nil, err
 	}
 	c.UpdatedAt = r.now().UTC()
-	written, err := r.storeSecrets(ctx, c, old)
-	if err != nil {
-		return nil, err
-	}
-	if err := r.store.PutConnector(ctx, c); err != nil {
-		r.deleteSecretKeys(ctx, written)
+	if err := r.save(ctx, c); err != nil {
 		return nil, err
 	}
 	// Delete keychain entries no longer referenced.
-	inUse := map[string]bool{}
-	for _, s := range c.Secrets() {
-		if s.Source == backend.SecretKeychain {
-			inUse[s.Key] = true
-		}
-	}
+	inUse := keychainKeys(c)
 	var stale []string
-	for _, s := range old.Secrets() {
-		if s.Source == backend.SecretKeychain && !inUse[s.Key] {
-			stale = append(stale, s.Key)
+	for _, k := range keychainKeys(old) {
+		if !slices.Contains(inUse, k) {
+			stale = append(stale, k)
 		}
 	}
 	r.deleteSecretKeys(ctx, stale)
@@ -118,13 +104,7 @@ func (r *Registry) DeleteConnector(ctx context.Context, ref string) error {
 	if err := r.store.DeleteConnector(ctx, c.ID); err != nil {
 		return err
 	}
-	var keys []string
-	for _, s := range c.Secrets() {
-		if s.Source == backend.SecretKeychain {
-			keys = append(keys, s.Key)
-		}
-	}
-	r.deleteSecretKeys(ctx, keys)
+	r.deleteSecretKeys(ctx, keychainKeys(c))
 	r.deleteOAuthState(ctx, c.ID)
 	r.publish(backend.EventConnectorChanged, map[string]string{"id": c.ID, "change": "deleted"})
 	r.publish(backend.EventConversationChanged, map[string]string{"connector_removed": c.ID})
@@ -168,17 +148,7 @@ func (r *Registry) validateConnector(ctx context.Context, c, old *backend.Connec
 			p.Add("slug", "%q is already used by the connector %q; choose another slug", c.Slug, o.Name)
 		}
 	}
-	var oldSecrets map[string]*backend.Secret
-	if old != nil {
-		oldSecrets = old.Secrets()
-	}
-	for label, s := range c.Secrets() {
-		if s.Value == "" && s.Source == backend.SecretKeychain {
-			if prev, ok := oldSecrets[label]; !ok || prev.Source != backend.SecretKeychain {
-				p.Add(secretField(label), "has no saved value to keep; enter the value")
-			}
-		}
-	}
+	keepSecrets(c, old, &p)
 	if err := p.Err("connector"); err != nil {
 		var be *backend.Error
 		errors.As(err, &be)
@@ -201,33 +171,97 @@ func secretField(label string) string {
 	}
 }
 
-// storeSecrets moves every secret value of c to the keychain, leaving only
-// references. Kept secrets get the saved key (never one from the input, so a
-// request cannot point a connector at another's secret). It returns the keys
-// it wrote; on failure it removes them itself.
-func (r *Registry) storeSecrets(ctx context.Context, c, old *backend.Connector) ([]string, error) {
-	var oldSecrets map[string]*backend.Secret
+// keepSecrets resolves the secret fields of c that carry no value: an
+// environment reference stays one, and a keychain reference is pointed at
+// the saved connector's entry under the same label — never at a key named
+// by the input, so that a request cannot aim a connector (or a connection
+// test) at another connector's secret. A keychain reference with nothing
+// saved to keep is a problem.
+func keepSecrets(c, old *backend.Connector, p *backend.Problems) {
+	var saved map[string]*backend.Secret
 	if old != nil {
-		oldSecrets = old.Secrets()
+		saved = old.Secrets()
 	}
-	var written []string
 	for label, s := range c.Secrets() {
 		switch {
 		case s.Value != "":
-			key := backend.SecretKey(c.ID, label, strings.ToLower(rand.Text()[:8]))
-			if err := r.secrets.Set(ctx, key, s.Value); err != nil {
-				r.deleteSecretKeys(ctx, written)
-				return nil, secretWriteError(c.Name, err)
-			}
-			written = append(written, key)
-			*s = backend.Secret{Source: backend.SecretKeychain, Key: key}
 		case s.Source == backend.SecretEnv:
 			*s = backend.Secret{Source: backend.SecretEnv, Env: s.Env}
 		case s.Source == backend.SecretKeychain:
-			*s = backend.Secret{Source: backend.SecretKeychain, Key: oldSecrets[label].Key}
+			if prev := saved[label]; prev != nil && prev.Source == backend.SecretKeychain {
+				*s = backend.Secret{Source: backend.SecretKeychain, Key: prev.Key}
+			} else {
+				p.Add(secretField(label), "has no saved value to keep; enter the value")
+			}
 		}
 	}
-	return written, nil
+}
+
+// UnsavedConnector prepares in for a connection test that saves nothing
+// (the form's Test button): normalized and validated like a save, kept
+// secrets pointing at the saved connector's entries, new values left in
+// place for this test only. Uniqueness is not checked: a test does not
+// claim the name.
+func (r *Registry) UnsavedConnector(ctx context.Context, in *backend.Connector) (*backend.Connector, error) {
+	c := in.Clone()
+	var old *backend.Connector
+	if c.ID != "" {
+		var err error
+		if old, err = r.store.GetConnector(ctx, c.ID); err != nil {
+			return nil, err
+		}
+	}
+	c.Normalize()
+	var p backend.Problems
+	if err := c.Validate(); err != nil {
+		var be *backend.Error
+		if !errors.As(err, &be) {
+			return nil, err
+		}
+		p = append(p, be.Fields...)
+	}
+	keepSecrets(c, old, &p)
+	if err := p.Err("connector"); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// save moves c's secret values to fresh keychain entries and saves the
+// connector; if saving fails it removes the entries it wrote, so nothing
+// is left behind.
+func (r *Registry) save(ctx context.Context, c *backend.Connector) error {
+	var written []string
+	fail := func(err error) error {
+		r.deleteSecretKeys(ctx, written)
+		return err
+	}
+	for label, s := range c.Secrets() {
+		if s.Value == "" {
+			continue // a reference, resolved by keepSecrets
+		}
+		key := backend.SecretKey(c.ID, label, strings.ToLower(rand.Text()[:8]))
+		if err := r.secrets.Set(ctx, key, s.Value); err != nil {
+			return fail(secretWriteError(c.Name, err))
+		}
+		written = append(written, key)
+		*s = backend.Secret{Source: backend.SecretKeychain, Key: key}
+	}
+	if err := r.store.PutConnector(ctx, c); err != nil {
+		return fail(err)
+	}
+	return nil
+}
+
+// keychainKeys returns the keychain entries c refers to.
+func keychainKeys(c *backend.Connector) []string {
+	var keys []string
+	for _, s := range c.Secrets() {
+		if s.Source == backend.SecretKeychain {
+			keys = append(keys, s.Key)
+		}
+	}
+	return keys
 }
 
 func secretWriteError(name string, err error) error {

@@ -351,3 +351,44 @@ func TestToolPolicyAndAccept(t *testing.T) {
 		t.Fatalf("after accept: %+v", got[0])
 	}
 }
+
+// The form's Test button tests an unsaved connector: kept secrets come from
+// the saved connector, and a keychain key named by the input is never used,
+// so a test cannot send another connector's secret to the URL in the form.
+func TestUnsavedConnectorKeepsOnlyItsOwnSecrets(t *testing.T) {
+	f := newFixture(t)
+	c, _ := f.reg.CreateConnector(ctx, apiKeyConnector("Docs"))
+	other, _ := f.reg.CreateConnector(ctx, apiKeyConnector("Other"))
+
+	in := c.Clone()
+	in.URL = "https://elsewhere.example/mcp"
+	in.Auth.APIKey.Value = &backend.Secret{Source: backend.SecretKeychain, Key: other.Auth.APIKey.Value.Key}
+	got, err := f.reg.UnsavedConnector(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Auth.APIKey.Value.Key != c.Auth.APIKey.Value.Key {
+		t.Fatalf("kept key = %q, want the saved connector's %q", got.Auth.APIKey.Value.Key, c.Auth.APIKey.Value.Key)
+	}
+
+	// A new connector (no ID) has nothing to keep: naming another
+	// connector's entry is refused, not followed.
+	in = apiKeyConnector("New")
+	in.Auth.APIKey.Value = &backend.Secret{Source: backend.SecretKeychain, Key: other.Auth.APIKey.Value.Key}
+	if _, err := f.reg.UnsavedConnector(ctx, in); err == nil || !strings.Contains(err.Error(), "no saved value to keep") {
+		t.Fatalf("foreign keychain key in an unsaved connector: %v", err)
+	}
+
+	// New values are kept in place for the test; nothing reaches the keychain.
+	before := len(f.mem.Keys())
+	got, err = f.reg.UnsavedConnector(ctx, apiKeyConnector("Fresh"))
+	if err != nil || got.Auth.APIKey.Value.Value != canary+"-key" {
+		t.Fatalf("new value for the test: %+v %v", got.Auth.APIKey.Value, err)
+	}
+	if len(f.mem.Keys()) != before {
+		t.Fatal("a connection test wrote to the keychain")
+	}
+	if list, _ := f.reg.ListConnectors(ctx); len(list) != 2 {
+		t.Fatalf("a connection test saved a connector: %d connectors", len(list))
+	}
+}
