@@ -45,48 +45,12 @@ func (s *Server) HandleClients(c ClientSetup) {
 		}
 		return writeJSON(w, http.StatusOK, st)
 	})
-	s.Handle("POST /api/v1/clients/{id}/connect", func(w http.ResponseWriter, r *http.Request) error {
-		var in clients.ConnectRequest
-		if err := readOptionalJSON(r, &in); err != nil {
-			return err
-		}
-		res, err := c.Connect(r.Context(), r.PathValue("id"), in)
-		if err != nil {
-			return err
-		}
-		if res.Connected {
-			s.publishClients(r.PathValue("id"), "connected")
-		}
-		return writeJSON(w, http.StatusOK, res)
-	})
-	s.Handle("POST /api/v1/clients/{id}/disconnect", func(w http.ResponseWriter, r *http.Request) error {
-		var in clients.DisconnectRequest
-		if err := readOptionalJSON(r, &in); err != nil {
-			return err
-		}
-		res, err := c.Disconnect(r.Context(), r.PathValue("id"), in)
-		if err != nil {
-			return err
-		}
-		if !in.DryRun {
-			s.publishClients(r.PathValue("id"), "disconnected")
-		}
-		return writeJSON(w, http.StatusOK, res)
-	})
-	s.Handle("POST /api/v1/clients/{id}/undo", func(w http.ResponseWriter, r *http.Request) error {
-		var in clients.UndoRequest
-		if err := readOptionalJSON(r, &in); err != nil {
-			return err
-		}
-		res, err := c.Undo(r.Context(), r.PathValue("id"), in)
-		if err != nil {
-			return err
-		}
-		if res.Restored {
-			s.publishClients(r.PathValue("id"), "undone")
-		}
-		return writeJSON(w, http.StatusOK, res)
-	})
+	s.Handle("POST /api/v1/clients/{id}/connect", clientPost(s, c.Connect, "connected",
+		func(_ clients.ConnectRequest, r *clients.ConnectResult) bool { return r.Connected }))
+	s.Handle("POST /api/v1/clients/{id}/disconnect", clientPost(s, c.Disconnect, "disconnected",
+		func(in clients.DisconnectRequest, _ *clients.DisconnectResult) bool { return !in.DryRun }))
+	s.Handle("POST /api/v1/clients/{id}/undo", clientPost(s, c.Undo, "undone",
+		func(_ clients.UndoRequest, r *clients.UndoResult) bool { return r.Restored }))
 	s.Handle("GET /api/v1/clients/{id}/snippet", func(w http.ResponseWriter, r *http.Request) error {
 		q := r.URL.Query()
 		res, err := c.Snippet(r.Context(), r.PathValue("id"), clients.SnippetRequest{
@@ -97,17 +61,28 @@ func (s *Server) HandleClients(c ClientSetup) {
 		}
 		return writeJSON(w, http.StatusOK, res)
 	})
-	s.Handle("POST /api/v1/clients/{id}/snippet", func(w http.ResponseWriter, r *http.Request) error {
-		var in clients.SnippetRequest
+	s.Handle("POST /api/v1/clients/{id}/snippet", clientPost(s, c.Snippet, "", nil))
+}
+
+// clientPost is the handler of a POST about one client: the body (which
+// may be left out) is the request and the answer is the result. When
+// changed says so, open Clients screens hear of the change.
+func clientPost[Req, Res any](s *Server, do func(context.Context, string, Req) (*Res, error), change string, changed func(Req, *Res) bool) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		var in Req
 		if err := readOptionalJSON(r, &in); err != nil {
 			return err
 		}
-		res, err := c.Snippet(r.Context(), r.PathValue("id"), in)
+		id := r.PathValue("id")
+		res, err := do(r.Context(), id, in)
 		if err != nil {
 			return err
 		}
+		if changed != nil && changed(in, res) {
+			s.publishClients(id, change)
+		}
 		return writeJSON(w, http.StatusOK, res)
-	})
+	}
 }
 
 // publishClients tells the UI that a client's setup changed, so every open
