@@ -71,37 +71,11 @@ func writeJSONValue(b *strings.Builder, v any, indent, unit, nl string) {
 
 // renderJSONCompact writes o as one line of JSON.
 func renderJSONCompact(o Object) []byte {
-	var b strings.Builder
-	writeJSONCompact(&b, o)
-	return []byte(b.String())
-}
-
-func writeJSONCompact(b *strings.Builder, v any) {
-	switch v := v.(type) {
-	case Object:
-		b.WriteByte('{')
-		for i, f := range v {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteString(jsonString(f.Key) + ":")
-			writeJSONCompact(b, f.Value)
-		}
-		b.WriteByte('}')
-	case []string:
-		b.WriteByte('[')
-		for i, s := range v {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteString(jsonString(s))
-		}
-		b.WriteByte(']')
-	case string:
-		b.WriteString(jsonString(v))
-	default:
-		panic(fmt.Sprintf("clients: unsupported value %T", v))
+	var b bytes.Buffer
+	if err := json.Compact(&b, renderJSON(o, "", "", "\n")); err != nil {
+		panic("clients: rendered JSON does not parse: " + err.Error())
 	}
+	return b.Bytes()
 }
 
 // plain converts o to the generic form encoding/json and go-toml decode

@@ -165,6 +165,11 @@ func TestClientCommandLines(t *testing.T) {
 	if len(code) != 3 || code[1] != "--add-mcp" || !bytes.Contains([]byte(code[2]), []byte(`"headers":{"Authorization":"Bearer pbt_abc"}`)) {
 		t.Errorf("code --add-mcp on Windows: %q", code)
 	}
+	placeholder := tg
+	placeholder.Token = TokenPlaceholder
+	if arg := vscode.Command(placeholder, ScopeUser)[2]; arg != `{"name":"patchbay-work","type":"http","url":"http://127.0.0.1:47821/mcp/work","headers":{"Authorization":"Bearer <PATCHBAY_TOKEN>"}}` {
+		t.Errorf("code --add-mcp argument: %s", arg)
+	}
 	if vscode.Command(tg, ScopeProject) != nil {
 		t.Error("code --add-mcp has no project scope")
 	}
