@@ -29,7 +29,6 @@ import (
 	"github.com/patchbay/patchbay/backend/api"
 	"github.com/patchbay/patchbay/backend/cli"
 	"github.com/patchbay/patchbay/backend/secrets"
-	"github.com/patchbay/patchbay/backend/store"
 )
 
 //go:embed all:frontend/dist
@@ -100,18 +99,11 @@ func runStdio(ctx context.Context, env *cli.Env, args []string) error {
 }
 
 func printAdminToken(ctx context.Context, env *cli.Env, args []string) error {
-	if t := os.Getenv("PATCHBAY_ADMIN_TOKEN"); t != "" {
-		fmt.Fprintln(env.Stdout, t)
-		return nil
+	t, err := app.ReadAdminToken(ctx, secrets.NewKeychain(nil))
+	if backend.ErrorCode(err) == backend.ENOTFOUND {
+		return backend.Errorf(backend.ENOTFOUND, "No admin token yet.").WithFix("Start Patchbay once (`patchbay serve`); it creates one.")
 	}
-	if _, err := store.DefaultDir(); err != nil {
-		return err
-	}
-	t, err := secrets.NewKeychain(nil).Get(ctx, backend.AdminTokenKey)
 	if err != nil {
-		if backend.ErrorCode(err) == backend.ENOTFOUND {
-			return backend.Errorf(backend.ENOTFOUND, "No admin token yet.").WithFix("Start Patchbay once (`patchbay serve`); it creates one.")
-		}
 		return err
 	}
 	fmt.Fprintln(env.Stdout, t)

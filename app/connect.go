@@ -26,24 +26,19 @@ type ConnectOptions struct {
 // API when one answers, else an in-process backend on the same data
 // directory. release frees what Connect opened.
 func Connect(ctx context.Context, o ConnectOptions) (cl *api.Client, release func(), err error) {
-	dir := o.Dir
-	if dir == "" {
-		if dir, err = store.DefaultDir(); err != nil {
-			return nil, nil, err
-		}
+	dir, err := dataDir(o.Dir)
+	if err != nil {
+		return nil, nil, err
 	}
 	sec := o.Secrets
 	if sec == nil {
 		sec = secrets.NewKeychain(nil)
 	}
-	if inst := ReadInstance(dir); inst != nil && processAlive(inst.PID) {
-		tok := strings.TrimSpace(os.Getenv("PATCHBAY_ADMIN_TOKEN"))
-		if tok == "" {
-			if tok, err = sec.Get(ctx, backend.AdminTokenKey); err != nil {
-				return nil, nil, adminTokenError(err)
-			}
-		}
-		cl := &api.Client{BaseURL: inst.URL(), Token: tok, HTTP: &http.Client{}}
+	inst, cl, err := running(ctx, dir, sec)
+	if err != nil {
+		return nil, nil, err
+	}
+	if inst != nil {
 		hctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		defer cancel()
 		if err := cl.Do(hctx, http.MethodGet, "/api/v1/health", nil, nil); err == nil {
@@ -61,4 +56,39 @@ func Connect(ctx context.Context, o ConnectOptions) (cl *api.Client, release fun
 		return nil, nil, err
 	}
 	return api.NewInProcessClient(core.API.InProcessHandler()), func() { core.Close() }, nil
+}
+
+// running returns the instance recorded in dir and an admin API client
+// for it, when its process is alive; inst is nil when none runs.
+func running(ctx context.Context, dir string, sec backend.SecretStore) (inst *Instance, cl *api.Client, err error) {
+	inst = ReadInstance(dir)
+	if inst == nil || !processAlive(inst.PID) {
+		return nil, nil, nil
+	}
+	tok, err := ReadAdminToken(ctx, sec)
+	if err != nil {
+		return nil, nil, err
+	}
+	return inst, &api.Client{BaseURL: inst.URL(), Token: tok, HTTP: &http.Client{}}, nil
+}
+
+// ReadAdminToken returns the admin token a client of the running instance
+// needs: PATCHBAY_ADMIN_TOKEN when set, else the keychain's.
+func ReadAdminToken(ctx context.Context, sec backend.SecretStore) (string, error) {
+	if t := strings.TrimSpace(os.Getenv("PATCHBAY_ADMIN_TOKEN")); t != "" {
+		return t, nil
+	}
+	t, err := sec.Get(ctx, backend.AdminTokenKey)
+	if err != nil {
+		return "", adminTokenError(err)
+	}
+	return t, nil
+}
+
+// dataDir returns dir, or the default data directory when dir is empty.
+func dataDir(dir string) (string, error) {
+	if dir != "" {
+		return dir, nil
+	}
+	return store.DefaultDir()
 }

@@ -80,13 +80,9 @@ func Open(ctx context.Context, o Options) (*Core, error) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	dir := o.Dir
-	if dir == "" {
-		d, err := store.DefaultDir()
-		if err != nil {
-			return nil, err
-		}
-		dir = d
+	dir, err := dataDir(o.Dir)
+	if err != nil {
+		return nil, err
 	}
 	hub := events.New()
 	db, err := store.Open(dir, &store.Options{OnActivity: func(es []*backend.ActivityEntry) {
@@ -152,7 +148,7 @@ func Open(ctx context.Context, o Options) (*Core, error) {
 			// connector secrets still need the keychain or ${ENV_VAR}.
 			o.Logger.Warn("the keychain is unavailable; using a one-run admin token", "reason", backend.ErrorMessage(err))
 			c.KeychainProblem = keychainProblem(err)
-			tok, err = "pba_"+strings.ToLower(backend.NewTokenValue()[len(backend.TokenPrefix):]), nil
+			tok, err = newAdminToken(), nil
 		}
 		if err != nil {
 			c.Close()
@@ -256,21 +252,23 @@ func keychainProblem(err error) string {
 // adminToken returns the admin token: PATCHBAY_ADMIN_TOKEN when set, else
 // the one in the keychain, created on first run.
 func adminToken(ctx context.Context, s backend.SecretStore) (string, error) {
-	if t := strings.TrimSpace(os.Getenv("PATCHBAY_ADMIN_TOKEN")); t != "" {
-		return t, nil
-	}
-	t, err := s.Get(ctx, backend.AdminTokenKey)
+	t, err := ReadAdminToken(ctx, s)
 	if err == nil && t != "" {
 		return t, nil
 	}
-	if backend.ErrorCode(err) != backend.ENOTFOUND {
-		return "", adminTokenError(err)
+	if err != nil && backend.ErrorCode(err) != backend.ENOTFOUND {
+		return "", err
 	}
-	t = "pba_" + strings.ToLower(backend.NewTokenValue()[len(backend.TokenPrefix):])
+	t = newAdminToken()
 	if err := s.Set(ctx, backend.AdminTokenKey, t); err != nil {
 		return "", adminTokenError(err)
 	}
 	return t, nil
+}
+
+// newAdminToken returns a fresh admin token: "pba_" and 256 random bits.
+func newAdminToken() string {
+	return "pba_" + strings.ToLower(backend.NewTokenValue()[len(backend.TokenPrefix):])
 }
 
 func adminTokenError(err error) error {

@@ -294,6 +294,9 @@ func TestServeGuardsAPIAndRefusesSecondInstance(t *testing.T) {
 	if err != nil || tok == "" {
 		t.Fatalf("admin token not in the keychain: %v", err)
 	}
+	if r := patchbay(t, home, "", "admin-token"); r.code != 0 || r.stdout != tok+"\n" {
+		t.Fatalf("admin-token printed %q (code %d, %s), want the keychain's token", r.stdout, r.code, r.stderr)
+	}
 	req, _ := http.NewRequest("GET", base+"/api/v1/connectors", nil)
 	req.Header.Set("Authorization", "Bearer "+tok)
 	req.Header.Set("Origin", "https://evil.example")
