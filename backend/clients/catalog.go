@@ -79,6 +79,12 @@ func (t Target) bearer() string { return "Bearer " + t.Token }
 
 func (t Target) headers() Object { return Object{{"Authorization", t.bearer()}} }
 
+// typedHTTPEntry is the entry of clients that name the transport (Claude
+// Code, VS Code), and of `code --add-mcp` after the name.
+func typedHTTPEntry(t Target) Object {
+	return Object{{"type", "http"}, {"url", t.URL}, {"headers", t.headers()}}
+}
+
 // Catalog returns every supported client, in the order the UI shows them.
 func Catalog() []*Client {
 	return []*Client{claudeDesktop, claudeCode, cursor, vscode, windsurf, codex, gemini, zed}
@@ -144,9 +150,7 @@ var claudeCode = &Client{
 	Installed: func(e *Env) bool {
 		return e.onPath("claude") || e.anyExists(e.Join(e.Home, ".claude"), e.Join(e.Home, ".claude.json"))
 	},
-	Entry: func(t Target) Object {
-		return Object{{"type", "http"}, {"url", t.URL}, {"headers", t.headers()}}
-	},
+	Entry: typedHTTPEntry,
 	Command: func(t Target, scope string) []string {
 		// Options go before the name: after it, claude reads the rest as the
 		// server's own arguments in some versions.
@@ -178,14 +182,12 @@ var vscode = &Client{
 		return e.macApp("Visual Studio Code") || e.winProgram("Microsoft VS Code", "Code.exe") || e.onPath("code") ||
 			e.exists(e.Join(e.appSupport("Code"), "User"))
 	},
-	Entry: func(t Target) Object {
-		return Object{{"type", "http"}, {"url", t.URL}, {"headers", t.headers()}}
-	},
+	Entry: typedHTTPEntry,
 	Command: func(t Target, scope string) []string {
 		if scope != ScopeUser {
 			return nil
 		}
-		spec := append(Object{{"name", t.Name}}, Object{{"type", "http"}, {"url", t.URL}, {"headers", t.headers()}}...)
+		spec := append(Object{{"name", t.Name}}, typedHTTPEntry(t)...)
 		return []string{"code", "--add-mcp", string(renderJSONCompact(spec))}
 	},
 	Notes:        "VS Code's agent mode (GitHub Copilot) connects over HTTP with the token in a header.",
