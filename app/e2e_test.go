@@ -19,29 +19,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/patchbay/patchbay/app/apptest"
 )
-
-// binary returns the headless binary under test.
-func binary(t *testing.T) string {
-	t.Helper()
-	b := os.Getenv("PATCHBAY_TEST_BINARY")
-	if b == "" {
-		t.Fatal("PATCHBAY_TEST_BINARY is not set: run `make test-go` (it builds bin/patchbay-headless and sets it), or `make headless` and set it to the absolute path")
-	}
-	if _, err := os.Stat(b); err != nil {
-		t.Fatalf("PATCHBAY_TEST_BINARY: %v (run `make headless`)", err)
-	}
-	return b
-}
-
-// requireKeyring fails unless the test runs against the private keyring of
-// .ci/with-keyring, so a developer's real keychain is never written.
-func requireKeyring(t *testing.T) {
-	t.Helper()
-	if os.Getenv("PATCHBAY_PRIVATE_KEYRING") != "1" {
-		t.Fatal("run under .ci/with-keyring (make test does this); needs gnome-keyring, dbus, libsecret-tools")
-	}
-}
 
 type run struct {
 	stdout, stderr string
@@ -51,7 +31,7 @@ type run struct {
 // patchbay runs the binary with home as PATCHBAY_HOME.
 func patchbay(t *testing.T, home, stdin string, args ...string) run {
 	t.Helper()
-	cmd := exec.Command(binary(t), args...)
+	cmd := exec.Command(apptest.Binary(t), args...)
 	cmd.Env = append(os.Environ(), "PATCHBAY_HOME="+home, "PATCHBAY_ADMIN_TOKEN=")
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
@@ -83,7 +63,7 @@ func mustB64(s string) []byte {
 }
 
 func TestCLIConnectorRoundTripKeepsSecretsInKeychainOnly(t *testing.T) {
-	requireKeyring(t)
+	apptest.RequireKeyring(t)
 	home := t.TempDir()
 	icon := filepath.Join(t.TempDir(), "icon.png")
 	os.WriteFile(icon, pngIcon, 0o600)
@@ -192,7 +172,7 @@ func assertNotInDir(t *testing.T, dir string, canaries ...string) {
 }
 
 func TestCLIRefusesSecretsOnTheCommandLineAndReportsEveryProblem(t *testing.T) {
-	requireKeyring(t)
+	apptest.RequireKeyring(t)
 	home := t.TempDir()
 	r := patchbay(t, home, "", "connector", "add", "--name", "x", "--url", "https://a.example/mcp", "--bearer", "--api-key", "sk-live-123")
 	if r.code != 1 || !strings.Contains(r.stderr, "shell history") || strings.Contains(r.stderr, "sk-live-123") {
@@ -233,7 +213,7 @@ func freePort(t *testing.T) string {
 func startServe(t *testing.T, home string, args ...string) *served {
 	t.Helper()
 	addr := freePort(t)
-	cmd := exec.Command(binary(t), append([]string{"serve", "--addr", addr}, args...)...)
+	cmd := exec.Command(apptest.Binary(t), append([]string{"serve", "--addr", addr}, args...)...)
 	cmd.Env = append(os.Environ(), "PATCHBAY_HOME="+home, "PATCHBAY_ADMIN_TOKEN=")
 	pr, pw := io.Pipe()
 	cmd.Stdout = pw
@@ -273,7 +253,7 @@ func startServe(t *testing.T, home string, args ...string) *served {
 }
 
 func TestServeGuardsAPIAndRefusesSecondInstance(t *testing.T) {
-	requireKeyring(t)
+	apptest.RequireKeyring(t)
 	home := t.TempDir()
 	s := startServe(t, home)
 	base := "http://" + s.addr
@@ -353,7 +333,7 @@ func TestServeGuardsAPIAndRefusesSecondInstance(t *testing.T) {
 }
 
 func TestServeRefusesBusyPortAndNonLoopback(t *testing.T) {
-	requireKeyring(t)
+	apptest.RequireKeyring(t)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -375,7 +355,7 @@ func TestServeRefusesBusyPortAndNonLoopback(t *testing.T) {
 func TestServeWithoutKeychainUsesOneRunAdminToken(t *testing.T) {
 	home := t.TempDir()
 	addr := freePort(t)
-	cmd := exec.Command(binary(t), "serve", "--addr", addr)
+	cmd := exec.Command(apptest.Binary(t), "serve", "--addr", addr)
 	cmd.Env = append(os.Environ(), "PATCHBAY_HOME="+home, "PATCHBAY_ADMIN_TOKEN=", "DBUS_SESSION_BUS_ADDRESS=unix:path="+filepath.Join(home, "no-bus"))
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -402,7 +382,7 @@ func TestServeWithoutKeychainUsesOneRunAdminToken(t *testing.T) {
 		t.Fatalf("banner does not explain the missing keychain:\n%s", banner.String())
 	}
 	run := func(stdin string, args ...string) run {
-		c := exec.Command(binary(t), args...)
+		c := exec.Command(apptest.Binary(t), args...)
 		c.Env = append(os.Environ(), "PATCHBAY_HOME="+home, "PATCHBAY_ADMIN_TOKEN="+token, "DBUS_SESSION_BUS_ADDRESS=unix:path="+filepath.Join(home, "no-bus"))
 		c.Stdin = strings.NewReader(stdin)
 		var o, e bytes.Buffer

@@ -6,6 +6,8 @@ package apptest
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -72,4 +74,28 @@ func (in *Instance) AddPeer(t testing.TB, url string) *backend.Connector {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// Binary returns the headless binary under test, named by
+// PATCHBAY_TEST_BINARY (make test-go builds it and sets it), and fails the
+// test with what to run when it is missing.
+func Binary(t testing.TB) string {
+	t.Helper()
+	b := os.Getenv("PATCHBAY_TEST_BINARY")
+	if b == "" {
+		t.Fatal("PATCHBAY_TEST_BINARY is not set: run `make test-go` (it builds bin/patchbay-headless and sets it), or `make headless` and set it to the absolute path")
+	}
+	if _, err := os.Stat(b); err != nil || !filepath.IsAbs(b) {
+		t.Fatalf("PATCHBAY_TEST_BINARY=%s: %v (run `make headless`; the path must be absolute)", b, err)
+	}
+	return b
+}
+
+// RequireKeyring fails unless the test runs against the private keyring of
+// .ci/with-keyring, so that a developer's real keychain is never written.
+func RequireKeyring(t testing.TB) {
+	t.Helper()
+	if os.Getenv("PATCHBAY_PRIVATE_KEYRING") != "1" {
+		t.Fatal("run under .ci/with-keyring (make test does this); needs gnome-keyring, dbus, libsecret-tools")
+	}
 }
