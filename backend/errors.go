@@ -68,6 +68,13 @@ func (e *Error) WithFix(fix string) *Error {
 	return e
 }
 
+// WithCause returns e with Err (the underlying cause, for logs and
+// errors.Is) set.
+func (e *Error) WithCause(err error) *Error {
+	e.Err = err
+	return e
+}
+
 // WithSlug returns e with Slug set.
 func (e *Error) WithSlug(slug string) *Error {
 	e.Slug = slug

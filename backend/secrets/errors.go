@@ -47,27 +47,24 @@ func NewUnavailableError() *backend.Error {
 }
 
 func noSecretService(cause error) *backend.Error {
-	e := backend.Errorf(backend.EUNAVAILABLE, "No Secret Service on the session bus, so the keychain cannot be used.").
+	return backend.Errorf(backend.EUNAVAILABLE, "No Secret Service on the session bus, so the keychain cannot be used.").
 		WithSlug(SlugUnavailable).
-		WithFix("Install and unlock gnome-keyring (or KWallet with its Secret Service), or " + fixEnvRef + ".")
-	e.Err = cause
-	return e
+		WithFix("Install and unlock gnome-keyring (or KWallet with its Secret Service), or " + fixEnvRef + ".").
+		WithCause(cause)
 }
 
 func noSessionBus(cause error) *backend.Error {
-	e := backend.Errorf(backend.EUNAVAILABLE, "No D-Bus session bus is reachable, so the keychain (Secret Service) cannot be used.").
+	return backend.Errorf(backend.EUNAVAILABLE, "No D-Bus session bus is reachable, so the keychain (Secret Service) cannot be used.").
 		WithSlug(SlugUnavailable).
-		WithFix("Run Patchbay in a desktop session with gnome-keyring (or KWallet with its Secret Service) unlocked, or " + fixEnvRef + ".")
-	e.Err = cause
-	return e
+		WithFix("Run Patchbay in a desktop session with gnome-keyring (or KWallet with its Secret Service) unlocked, or " + fixEnvRef + ".").
+		WithCause(cause)
 }
 
 func locked(cause error) *backend.Error {
-	e := backend.Errorf(backend.EUNAVAILABLE, "The keychain is locked.").
+	return backend.Errorf(backend.EUNAVAILABLE, "The keychain is locked.").
 		WithSlug(SlugLocked).
-		WithFix("Unlock your keychain (on Linux: gnome-keyring or KWallet; on macOS: Keychain Access) and try again, or " + fixEnvRef + ".")
-	e.Err = cause
-	return e
+		WithFix("Unlock your keychain (on Linux: gnome-keyring or KWallet; on macOS: Keychain Access) and try again, or " + fixEnvRef + ".").
+		WithCause(cause)
 }
 
 // timedOut reports a call that did not finish within budget; budget 0 means
@@ -77,19 +74,17 @@ func timedOut(budget time.Duration, cause error) *backend.Error {
 	if budget > 0 {
 		msg = fmt.Sprintf("The keychain did not answer within %s.", budget.Round(time.Millisecond))
 	}
-	e := backend.Errorf(backend.ETIMEOUT, "%s It may be locked or waiting for a password prompt.", msg).
+	return backend.Errorf(backend.ETIMEOUT, "%s It may be locked or waiting for a password prompt.", msg).
 		WithSlug(SlugTimeout).
-		WithFix("Unlock your keychain (on Linux: gnome-keyring / KWallet) and try again.")
-	e.Err = cause
-	return e
+		WithFix("Unlock your keychain (on Linux: gnome-keyring / KWallet) and try again.").
+		WithCause(cause)
 }
 
 func notFound(key string) *backend.Error {
-	e := backend.Errorf(backend.ENOTFOUND, "No secret is stored in the keychain under %q.", key).
+	return backend.Errorf(backend.ENOTFOUND, "No secret is stored in the keychain under %q.", key).
 		WithSlug(SlugNotFound).
-		WithFix("Enter the secret again.")
-	e.Err = keyring.ErrNotFound
-	return e
+		WithFix("Enter the secret again.").
+		WithCause(keyring.ErrNotFound)
 }
 
 func corrupt(key, why string) *backend.Error {
@@ -99,11 +94,10 @@ func corrupt(key, why string) *backend.Error {
 }
 
 func tooLarge(size int) *backend.Error {
-	e := backend.Errorf(backend.EINVALID, "The keychain refused a %d-byte entry as too large.", size).
+	return backend.Errorf(backend.EINVALID, "The keychain refused a %d-byte entry as too large.", size).
 		WithSlug(SlugTooLarge).
-		WithFix("Patchbay splits large secrets to fit; this keychain's limit is lower than expected. Please report it, and meanwhile " + fixEnvRef + ".")
-	e.Err = keyring.ErrSetDataTooBig
-	return e
+		WithFix("Patchbay splits large secrets to fit; this keychain's limit is lower than expected. Please report it, and meanwhile " + fixEnvRef + ".").
+		WithCause(keyring.ErrSetDataTooBig)
 }
 
 // mapError turns an error from go-keyring into a *backend.Error that says
@@ -119,18 +113,16 @@ func mapError(key string, err error) error {
 	case errors.Is(err, keyring.ErrNotFound):
 		return notFound(key)
 	case errors.Is(err, keyring.ErrUnsupportedPlatform):
-		e := backend.Errorf(backend.EUNAVAILABLE, "This system has no keychain Patchbay can use.").
+		return backend.Errorf(backend.EUNAVAILABLE, "This system has no keychain Patchbay can use.").
 			WithSlug(SlugUnavailable).
-			WithFix("Give secrets as ${ENV_VAR} references.")
-		e.Err = err
-		return e
+			WithFix("Give secrets as ${ENV_VAR} references.").
+			WithCause(err)
 	}
 	if e := classifyPlatform(err); e != nil {
 		return e
 	}
-	e = backend.Errorf(backend.EUNAVAILABLE, "The keychain could not be used.").
+	return backend.Errorf(backend.EUNAVAILABLE, "The keychain could not be used.").
 		WithSlug(SlugUnavailable).
-		WithFix("Check that your keychain is installed and unlocked, or " + fixEnvRef + ".")
-	e.Err = err
-	return e
+		WithFix("Check that your keychain is installed and unlocked, or " + fixEnvRef + ".").
+		WithCause(err)
 }

@@ -19,11 +19,10 @@ const defaultChunkSize = 2048
 func classifyPlatform(err error) *backend.Error {
 	var xe *exec.ExitError
 	if errors.As(err, &xe) {
-		e := backend.Errorf(backend.EUNAVAILABLE, "The macOS keychain refused the request.").
+		return backend.Errorf(backend.EUNAVAILABLE, "The macOS keychain refused the request.").
 			WithSlug(SlugUnavailable).
-			WithFix("Unlock your login keychain in Keychain Access and try again, or " + fixEnvRef + ".")
-		e.Err = err
-		return e
+			WithFix("Unlock your login keychain in Keychain Access and try again, or " + fixEnvRef + ".").
+			WithCause(err)
 	}
 	return nil
 }

@@ -36,11 +36,10 @@ func classifyPlatform(err error) *backend.Error {
 		case de.Name == "org.freedesktop.Secret.Error.IsLocked":
 			return locked(err)
 		case de.Name == "org.freedesktop.Secret.Error.NoSuchObject":
-			e := backend.Errorf(backend.EUNAVAILABLE, "The keychain has no default collection to store secrets in.").
+			return backend.Errorf(backend.EUNAVAILABLE, "The keychain has no default collection to store secrets in.").
 				WithSlug(SlugUnavailable).
-				WithFix("Create a default keyring and unlock it (for example in Passwords and Keys), or " + fixEnvRef + ".")
-			e.Err = err
-			return e
+				WithFix("Create a default keyring and unlock it (for example in Passwords and Keys), or " + fixEnvRef + ".").
+				WithCause(err)
 		case de.Name == "org.freedesktop.DBus.Error.NoReply", de.Name == "org.freedesktop.DBus.Error.Timeout":
 			return timedOut(0, err)
 		}
