@@ -206,7 +206,6 @@ export function createApi(cfg: ApiConfig = {}) {
   }
 
   return {
-    request,
     health: () => request<{ status: string; version: string }>('GET', '/api/v1/health'),
 
     listConnectors: () => request<ConnectorView[]>('GET', '/api/v1/connectors'),
@@ -305,8 +304,6 @@ export function createApi(cfg: ApiConfig = {}) {
           ),
   };
 }
-
-export type Api = ReturnType<typeof createApi>;
 
 let unauthorized: (err: ApiError) => void = () => {};
 

@@ -106,8 +106,3 @@ export function start(onState: (s: StreamState) => void = () => {}) {
     es?.close();
   };
 }
-
-/** emitLocal dispatches an event to this page's listeners only (tests). */
-export function emitLocal(e: LiveEvent) {
-  dispatch(e);
-}
