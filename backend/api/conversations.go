@@ -45,13 +45,16 @@ func (s *Server) conversationView(c *backend.Conversation) *ConversationView {
 	if !c.IsDefault() {
 		name = "patchbay-" + c.Slug
 	}
-	v := &ConversationView{Conversation: c, MCPURL: url, Commands: clients.Snippets(name, url, ""), Sessions: []backend.LiveSession{}}
+	return &ConversationView{Conversation: c, MCPURL: url, Commands: clients.Snippets(name, url, ""), Sessions: s.liveSessions(c.Slug)}
+}
+
+func (s *Server) liveSessions(slug string) []backend.LiveSession {
 	if s.opts.Sessions != nil {
-		if live := s.opts.Sessions.LiveSessions(c.Slug); live != nil {
-			v.Sessions = live
+		if live := s.opts.Sessions.LiveSessions(slug); live != nil {
+			return live
 		}
 	}
-	return v
+	return []backend.LiveSession{}
 }
 
 func (s *Server) listConversations(w http.ResponseWriter, r *http.Request) error {
@@ -130,5 +133,5 @@ func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, s.conversationView(c).Sessions)
+	return writeJSON(w, http.StatusOK, s.liveSessions(c.Slug))
 }

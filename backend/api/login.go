@@ -20,8 +20,14 @@ const (
 // sets the session cookie and redirects to the UI. `serve` prints one.
 func (s *Server) NewLoginLink() string {
 	code := rand.Text()
+	now := time.Now()
 	s.mu.Lock()
-	s.codes[code] = time.Now().Add(loginCodeTTL)
+	for k, exp := range s.codes {
+		if now.After(exp) {
+			delete(s.codes, k) // expired links are never accepted; forget them
+		}
+	}
+	s.codes[code] = now.Add(loginCodeTTL)
 	s.mu.Unlock()
 	return s.baseURL() + "/login?code=" + code
 }
