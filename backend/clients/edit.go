@@ -22,17 +22,17 @@ type editor interface {
 // openEditor parses b, the client's file at path (nil when missing).
 func openEditor(c *Client, path string, b []byte) (editor, error) {
 	if c.Format == FormatTOML {
-		d, err := parseTOMLDoc(b)
+		d, err := parseTOMLDoc(b, c.Container)
 		if err != nil {
 			return nil, unreadable(c, path, "TOML", err)
 		}
-		return &tomlEditor{d, c.Container}, nil
+		return d, nil
 	}
-	d, err := parseJSONDoc(b)
+	d, err := parseJSONDoc(b, c.Container)
 	if err != nil {
 		return nil, unreadable(c, path, "JSON", err)
 	}
-	return &jsonEditor{d, c.Container}, nil
+	return d, nil
 }
 
 func unreadable(c *Client, path, format string, err error) error {
@@ -50,44 +50,3 @@ func uneditable(c *Client, path string, err error) error {
 		SuggestedFix: "Nothing was changed. Edit the file by hand with the snippet, or fix the part named above and try again.",
 	}
 }
-
-type jsonEditor struct {
-	d   *jsonDoc
-	key string
-}
-
-func (e *jsonEditor) has(name string) bool {
-	b, _ := e.d.entry(e.key, name)
-	return b != nil
-}
-
-func (e *jsonEditor) set(name string, entry Object) (bool, error) {
-	return e.d.set(e.key, name, entry)
-}
-
-func (e *jsonEditor) remove(name string, dropEmpty bool) (bool, error) {
-	return e.d.remove(e.key, name, dropEmpty)
-}
-
-func (e *jsonEditor) empty() bool   { return e.d.emptyRoot() }
-func (e *jsonEditor) bytes() []byte { return e.d.bytes() }
-
-type tomlEditor struct {
-	d   *tomlDoc
-	key string
-}
-
-func (e *tomlEditor) has(name string) bool { return e.d.entry(e.key, name) != nil }
-
-func (e *tomlEditor) set(name string, entry Object) (bool, error) {
-	_, had := e.d.data[e.key]
-	return !had, e.d.set(e.key, name, entry)
-}
-
-func (e *tomlEditor) remove(name string, _ bool) (bool, error) { return e.d.remove(e.key, name) }
-
-func (e *tomlEditor) empty() bool {
-	return len(e.d.data) == 0 && isBlank(e.d.src)
-}
-
-func (e *tomlEditor) bytes() []byte { return e.d.bytes() }

@@ -13,6 +13,7 @@ import (
 // touches (comments, indentation, key order, trailing commas) is written
 // back as it was read.
 type jsonDoc struct {
+	key   string // the table of servers ("mcpServers", "servers", …)
 	root  hujson.Value
 	bom   bool
 	nl    string // "\n" or "\r\n", as the file uses
@@ -22,9 +23,10 @@ type jsonDoc struct {
 
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 
-// parseJSONDoc parses b (nil or blank for a new file).
-func parseJSONDoc(b []byte) (*jsonDoc, error) {
-	d := &jsonDoc{nl: "\n", unit: "  "}
+// parseJSONDoc parses b (nil or blank for a new file), whose servers are in
+// the object key.
+func parseJSONDoc(b []byte, key string) (*jsonDoc, error) {
+	d := &jsonDoc{key: key, nl: "\n", unit: "  "}
 	if bytes.HasPrefix(b, utf8BOM) {
 		d.bom, b = true, b[len(utf8BOM):]
 	}
@@ -93,9 +95,9 @@ func member(obj *hujson.Object, name string) int {
 
 // container returns the object of servers, nil when there is none, or an
 // error when the key holds something other than an object.
-func (d *jsonDoc) container(key string) (*hujson.Object, int, error) {
+func (d *jsonDoc) container() (*hujson.Object, int, error) {
 	root := d.rootObject()
-	i := member(root, key)
+	i := member(root, d.key)
 	if i < 0 {
 		return nil, -1, nil
 	}
@@ -105,29 +107,20 @@ func (d *jsonDoc) container(key string) (*hujson.Object, int, error) {
 	if root.Members[i].Value.Value.Kind() == 'n' {
 		return nil, i, nil // "mcpServers": null is as good as missing
 	}
-	return nil, i, fmt.Errorf("%q is a %s, not an object", key, kindName(root.Members[i].Value.Value.Kind()))
+	return nil, i, fmt.Errorf("%q is a %s, not an object", d.key, kindName(root.Members[i].Value.Value.Kind()))
 }
 
-// entry returns the standard-JSON text of the entry called name, or nil.
-func (d *jsonDoc) entry(key, name string) ([]byte, error) {
-	c, _, err := d.container(key)
-	if err != nil || c == nil {
-		return nil, err
-	}
-	i := member(c, name)
-	if i < 0 {
-		return nil, nil
-	}
-	v := c.Members[i].Value.Clone()
-	v.Standardize()
-	return bytes.TrimSpace(v.Pack()), nil
+// has reports whether there is an entry called name.
+func (d *jsonDoc) has(name string) bool {
+	c, _, _ := d.container()
+	return c != nil && member(c, name) >= 0
 }
 
-// set adds or replaces the entry called name in the servers object key,
+// set adds or replaces the entry called name in the servers object,
 // creating that object when needed. It reports whether it created it.
-func (d *jsonDoc) set(key, name string, entry Object) (createdContainer bool, err error) {
+func (d *jsonDoc) set(name string, entry Object) (createdContainer bool, err error) {
 	root := d.rootObject()
-	c, ci, err := d.container(key)
+	c, ci, err := d.container()
 	if err != nil {
 		return false, err
 	}
@@ -139,7 +132,7 @@ func (d *jsonDoc) set(key, name string, entry Object) (createdContainer bool, er
 			m.Value.Value = d.value(obj, ind)
 			return true, nil
 		}
-		d.insert(root, "", key, obj)
+		d.insert(root, "", d.key, obj)
 		return true, nil
 	}
 	parentIndent := indentOf(root.Members[ci].Name.BeforeExtra, "")
@@ -155,8 +148,8 @@ func (d *jsonDoc) set(key, name string, entry Object) (createdContainer bool, er
 // remove deletes the entry called name; when dropEmpty is set and the
 // servers object is left empty, it is deleted too. It reports whether the
 // entry was there.
-func (d *jsonDoc) remove(key, name string, dropEmpty bool) (bool, error) {
-	c, ci, err := d.container(key)
+func (d *jsonDoc) remove(name string, dropEmpty bool) (bool, error) {
+	c, ci, err := d.container()
 	if err != nil || c == nil {
 		return false, err
 	}
@@ -171,9 +164,9 @@ func (d *jsonDoc) remove(key, name string, dropEmpty bool) (bool, error) {
 	return true, nil
 }
 
-// emptyRoot reports whether the document is an empty object with no
-// comments, as a file Patchbay created is after its entry is removed.
-func (d *jsonDoc) emptyRoot() bool {
+// empty reports whether the document is an empty object with no comments,
+// as a file Patchbay created is after its entry is removed.
+func (d *jsonDoc) empty() bool {
 	obj := d.rootObject()
 	return len(obj.Members) == 0 && isBlank(obj.AfterExtra) && isBlank(d.root.BeforeExtra) && isBlank(d.root.AfterExtra)
 }

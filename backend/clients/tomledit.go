@@ -19,14 +19,15 @@ import (
 // decoding the result: the entry must read back as written and everything
 // else must decode exactly as before, or the edit is refused.
 type tomlDoc struct {
+	key  string // the table of servers ("mcp_servers")
 	src  []byte
 	bom  bool
 	nl   string
 	data map[string]any
 }
 
-func parseTOMLDoc(b []byte) (*tomlDoc, error) {
-	d := &tomlDoc{nl: "\n"}
+func parseTOMLDoc(b []byte, key string) (*tomlDoc, error) {
+	d := &tomlDoc{key: key, nl: "\n"}
 	if bytes.HasPrefix(b, utf8BOM) {
 		d.bom, b = true, b[len(utf8BOM):]
 	}
@@ -62,23 +63,21 @@ func (d *tomlDoc) bytes() []byte {
 	return d.src
 }
 
-// entry returns the decoded entry called name in the table key, or nil.
-func (d *tomlDoc) entry(key, name string) map[string]any {
-	c, _ := d.data[key].(map[string]any)
-	e, _ := c[name].(map[string]any)
-	if e == nil && c != nil && c[name] != nil {
-		return map[string]any{} // present but not a table: still "there"
-	}
-	return e
+// has reports whether there is an entry called name (a table or not).
+func (d *tomlDoc) has(name string) bool {
+	c, _ := d.data[d.key].(map[string]any)
+	_, ok := c[name]
+	return ok
 }
 
-// set replaces (or adds) the entry called name.
-func (d *tomlDoc) set(key, name string, entry Object) error {
+// set replaces (or adds) the entry called name and reports whether the
+// table of servers is new.
+func (d *tomlDoc) set(name string, entry Object) (createdContainer bool, err error) {
+	_, had := d.data[d.key]
 	src := d.src
-	if d.entry(key, name) != nil {
-		var err error
-		if src, err = d.cut(key, name); err != nil {
-			return err
+	if d.has(name) {
+		if src, err = d.cut(name); err != nil {
+			return false, err
 		}
 	}
 	var b bytes.Buffer
@@ -89,25 +88,31 @@ func (d *tomlDoc) set(key, name string, entry Object) error {
 	if len(bytes.TrimSpace(src)) > 0 {
 		b.WriteString(d.nl)
 	}
-	b.WriteString(renderTOMLTable(key, name, entry, d.nl))
-	return d.commit(b.Bytes(), key, name, entry)
+	b.WriteString(renderTOMLTable(d.key, name, entry, d.nl))
+	return !had, d.commit(b.Bytes(), name, entry)
 }
 
 // remove deletes the entry called name and reports whether it was there.
-func (d *tomlDoc) remove(key, name string) (bool, error) {
-	if d.entry(key, name) == nil {
+// dropEmpty needs no work: a table of servers Patchbay created exists only
+// through the [key.name] header, so it goes with that entry.
+func (d *tomlDoc) remove(name string, _ bool) (bool, error) {
+	if !d.has(name) {
 		return false, nil
 	}
-	src, err := d.cut(key, name)
+	src, err := d.cut(name)
 	if err != nil {
 		return false, err
 	}
-	return true, d.commit(src, key, name, nil)
+	return true, d.commit(src, name, nil)
 }
+
+// empty reports whether nothing is left in the file.
+func (d *tomlDoc) empty() bool { return len(d.data) == 0 && isBlank(d.src) }
 
 // commit checks the edited text and makes it the document: the entry must
 // decode as want (absent when nil) and the rest exactly as before.
-func (d *tomlDoc) commit(src []byte, key, name string, want Object) error {
+func (d *tomlDoc) commit(src []byte, name string, want Object) error {
+	key := d.key
 	data, err := decodeTOML(src)
 	if err != nil {
 		return fmt.Errorf("the edited file would not be valid TOML (%v)", err)
@@ -190,7 +195,8 @@ func (d *tomlDoc) tables() ([]tomlTable, error) {
 // cut returns the text without the tables of entry key.name: its header
 // and its sub-tables, each up to the next header, leaving comment and blank
 // lines that precede the next header in place (they describe that one).
-func (d *tomlDoc) cut(key, name string) ([]byte, error) {
+func (d *tomlDoc) cut(name string) ([]byte, error) {
+	key := d.key
 	tables, err := d.tables()
 	if err != nil {
 		return nil, err

@@ -161,7 +161,7 @@ func cutEntry(t *testing.T, c *Client, orig, got []byte) (entry string, rest []b
 		if bytes.Contains(orig, []byte("\r\n")) {
 			nl = "\r\n"
 		}
-		e, err := parseTOMLDoc(got)
+		e, err := parseTOMLDoc(got, c.Container)
 		if err != nil {
 			t.Fatal(err)
 		}
