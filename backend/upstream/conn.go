@@ -16,17 +16,22 @@ import (
 const stableSession = 30 * time.Second
 
 // conn is the connection state of one connector: its live session, the
-// attempt under way, the retry timer and the status shown to the person.
+// attempt under way, the retry timer and what the status shows of the past.
 type conn struct {
 	m      *Manager
 	id     string
 	ctx    context.Context // ends when the connector is forgotten or the Manager closes
 	cancel context.CancelFunc
 
-	mu           sync.Mutex
-	status       backend.ConnectorStatus
-	sess         *session // the live session, nil when there is none
-	pending      *attempt // the connection attempt under way, if any
+	mu      sync.Mutex
+	sess    *session // the live session, nil when there is none
+	pending *attempt // the connection attempt under way, if any
+	// The status keeps only what the session and the attempt cannot tell
+	// (see statusLocked): the state with neither of them (idle, or how the
+	// last one failed), the last problem and the tool count.
+	state        string
+	problem      problem
+	toolCount    int
 	timer        *time.Timer
 	failures     int // failed attempts in a row
 	flaps        int // sessions lost soon after they were made
@@ -45,6 +50,12 @@ type conn struct {
 	listedTicket uint64 // guarded by refreshMu: ticket of the last listing that succeeded
 }
 
+// problem is the last failure the status shows.
+type problem struct {
+	message, fix string
+	at           time.Time
+}
+
 // attempt is one connection attempt; everyone who needs the connector while
 // it runs waits for the same outcome.
 type attempt struct {
@@ -56,7 +67,24 @@ type attempt struct {
 func (c *conn) statusSnapshot() backend.ConnectorStatus {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.status
+	return c.statusLocked()
+}
+
+// statusLocked derives the status: connected with the live session's
+// details, connecting while an attempt runs, else the state kept.
+func (c *conn) statusLocked() backend.ConnectorStatus {
+	st := backend.ConnectorStatus{ConnectorID: c.id, State: c.state, ToolCount: c.toolCount,
+		LastError: c.problem.message, LastErrorFix: c.problem.fix, LastErrorAt: c.problem.at}
+	switch s := c.sess; {
+	case s != nil:
+		st.State, st.Transport, st.ProtocolVersion, st.ConnectedAt = backend.StateConnected, s.transport, s.protocol, s.connectedAt
+		if info := s.cs.InitializeResult(); info != nil && info.ServerInfo != nil {
+			st.ServerName, st.ServerVersion = info.ServerInfo.Name, info.ServerInfo.Version
+		}
+	case c.pending != nil:
+		st.State = backend.StateConnecting
+	}
+	return st
 }
 
 // publishNow publishes the current status. Taking the snapshot under pubMu
@@ -100,7 +128,6 @@ func (c *conn) startAttemptLocked() *attempt {
 	}
 	a := &attempt{done: make(chan struct{})}
 	c.pending = a
-	c.status.State = backend.StateConnecting
 	c.m.wg.Add(1)
 	go c.run(a)
 	return a
@@ -130,16 +157,7 @@ func (c *conn) run(a *attempt) {
 	} else {
 		c.failures = 0
 		c.sess = s
-		info := s.cs.InitializeResult()
-		c.status.State = backend.StateConnected
-		c.status.Transport = s.transport
-		c.status.ProtocolVersion = s.protocol
-		c.status.ServerName, c.status.ServerVersion = "", ""
-		if info != nil && info.ServerInfo != nil {
-			c.status.ServerName, c.status.ServerVersion = info.ServerInfo.Name, info.ServerInfo.Version
-		}
-		c.status.ConnectedAt = s.connectedAt
-		c.status.LastError, c.status.LastErrorFix, c.status.LastErrorAt = "", "", time.Time{}
+		c.problem = problem{}
 		c.m.wg.Add(1)
 		go c.watch(s)
 		// Every (re)connect refreshes the tool list: the server may have
@@ -153,17 +171,12 @@ func (c *conn) run(a *attempt) {
 }
 
 func (c *conn) setFailedLocked(state string, err error) {
-	c.status.State = state
+	c.state = state
+	c.problem = problem{message: backend.ErrorMessage(err), at: time.Now()}
 	var be *backend.Error
 	if errors.As(err, &be) {
-		c.status.LastError, c.status.LastErrorFix = be.Message, be.SuggestedFix
-	} else {
-		c.status.LastError, c.status.LastErrorFix = backend.ErrorMessage(err), ""
+		c.problem.fix = be.SuggestedFix
 	}
-	c.status.LastErrorAt = time.Now()
-	c.status.Transport, c.status.ProtocolVersion = "", ""
-	c.status.ServerName, c.status.ServerVersion = "", ""
-	c.status.ConnectedAt = time.Time{}
 }
 
 // scheduleLocked arranges a connection attempt after d.
@@ -210,10 +223,9 @@ func (c *conn) lost(s *session, reason string) {
 		c.flaps = 0
 	}
 	c.flaps++
-	c.status.State = backend.StateError
-	c.status.LastError = fmt.Sprintf("The connection to %q was lost: %s", s.connector.Name, reason)
-	c.status.LastErrorFix = "Patchbay reconnects by itself; if this keeps happening, check the server."
-	c.status.LastErrorAt = time.Now()
+	c.state = backend.StateError
+	c.problem = problem{message: fmt.Sprintf("The connection to %q was lost: %s", s.connector.Name, reason),
+		fix: "Patchbay reconnects by itself; if this keeps happening, check the server.", at: time.Now()}
 	if c.flaps == 1 {
 		c.startAttemptLocked()
 	} else {
@@ -261,7 +273,7 @@ func (c *conn) refreshLoop() {
 	defer c.m.wg.Done()
 	for {
 		c.mu.Lock()
-		refused := c.sess == nil && (c.status.State == backend.StateNeedsAttention || c.status.State == backend.StateNeedsSignIn)
+		refused := c.sess == nil && c.pending == nil && (c.state == backend.StateNeedsAttention || c.state == backend.StateNeedsSignIn)
 		if refused {
 			// The server refused the credentials: a background refresh
 			// must not reconnect (and be refused again) on its own; the

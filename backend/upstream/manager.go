@@ -6,8 +6,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -127,8 +125,7 @@ func (m *Manager) conn(id string) *conn {
 	c := m.conns[id]
 	if c == nil {
 		ctx, cancel := context.WithCancel(m.ctx)
-		c = &conn{m: m, id: id, ctx: ctx, cancel: cancel,
-			status: backend.ConnectorStatus{ConnectorID: id, State: backend.StateIdle}}
+		c = &conn{m: m, id: id, ctx: ctx, cancel: cancel, state: backend.StateIdle}
 		m.conns[id] = c
 	}
 	return c
@@ -144,23 +141,6 @@ func (m *Manager) Status(id string) backend.ConnectorStatus {
 		return backend.ConnectorStatus{ConnectorID: id, State: backend.StateIdle}
 	}
 	return c.statusSnapshot()
-}
-
-// Statuses returns the status of every connector the Manager has state
-// for, sorted by ID. Connectors not listed are idle.
-func (m *Manager) Statuses() []backend.ConnectorStatus {
-	m.mu.Lock()
-	conns := make([]*conn, 0, len(m.conns))
-	for _, c := range m.conns {
-		conns = append(conns, c)
-	}
-	m.mu.Unlock()
-	out := make([]backend.ConnectorStatus, 0, len(conns))
-	for _, c := range conns {
-		out = append(out, c.statusSnapshot())
-	}
-	slices.SortFunc(out, func(a, b backend.ConnectorStatus) int { return strings.Compare(a.ConnectorID, b.ConnectorID) })
-	return out
 }
 
 // Reconnect closes connector id's session, if any, and connects again now,

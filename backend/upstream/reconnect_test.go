@@ -94,6 +94,11 @@ func TestServerDownThenBack(t *testing.T) {
 				st := h.Status("c1")
 				return st.LastError != "" && !st.LastErrorAt.IsZero()
 			})
+			// The server is down: the status must not show the lost
+			// session's details as if they were current.
+			if st := h.Status("c1"); st.State == backend.StateConnected || st.Transport != "" || st.ProtocolVersion != "" || !st.ConnectedAt.IsZero() {
+				t.Errorf("status with the server down = %+v", st)
+			}
 
 			srv.Restart()
 			eventually(t, 10*time.Second, "reconnected without a call", func() bool {

@@ -79,8 +79,8 @@ func (c *conn) refreshLocked(ctx context.Context) (backend.ToolChanges, *session
 		}
 	}
 	c.mu.Lock()
-	changedCount := c.status.ToolCount != count
-	c.status.ToolCount = count
+	changedCount := c.toolCount != count
+	c.toolCount = count
 	c.mu.Unlock()
 	if changedCount {
 		c.publishNow()
