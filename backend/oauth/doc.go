@@ -36,7 +36,7 @@
 // for a provider that rejects it), a random state, and an exact loopback
 // redirect URI http://127.0.0.1:PORT/callback served by a one-shot listener
 // that checks the state, the RFC 9207 iss and the Host, and times out. The
-// code is exchanged with golang.org/x/oauth2.
+// code is exchanged, and tokens are refreshed, with golang.org/x/oauth2.
 //
 // Secrets live only in the keychain: one JSON entry per connector for the
 // tokens (backend.OAuthSecretKey(id, "token")) and one for a registered
