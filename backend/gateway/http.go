@@ -111,13 +111,11 @@ func (g *Gateway) routes() http.Handler {
 
 // serveStateful passes a request to the stateful handler, keeping track of
 // open GET streams so that a listening client is never taken for idle.
+// (Every request and notification a session POSTs is noted by the
+// server's middleware, sessionTracker.seen.)
 func (g *Gateway) serveStateful(w http.ResponseWriter, r *http.Request) {
-	if id := r.Header.Get("Mcp-Session-Id"); id != "" {
-		if r.Method == http.MethodGet {
-			defer g.sessions.stream(id)()
-		} else {
-			g.sessions.touch(id)
-		}
+	if id := r.Header.Get("Mcp-Session-Id"); id != "" && r.Method == http.MethodGet {
+		defer g.sessions.stream(id)()
 	}
 	g.stateful.ServeHTTP(w, r)
 }

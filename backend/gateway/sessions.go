@@ -30,14 +30,12 @@ type sessionTracker struct {
 	byID      map[string]*live
 	stateless map[statelessKey]*live
 	lastPub   map[string]time.Time // conversation slug → last last-call event
-	nextID    int
+	nextID    int                  // keys of listen streams' cancels
 }
 
 type live struct {
 	s       backend.LiveSession
-	convID  string
 	ss      *mcp.ServerSession // stateful sessions only
-	key     *statelessKey      // stateless clients only
 	streams int                // open GET or listen streams
 	seen    time.Time
 	cancels map[int]context.CancelFunc // open listen streams
@@ -82,7 +80,7 @@ func (t *sessionTracker) started(cs *convServer, ss *mcp.ServerSession, extra *m
 		ti = extra.TokenInfo
 	}
 	tokID, label := tokenOf(ti)
-	l := &live{convID: cs.id, ss: ss, seen: t.now()}
+	l := &live{ss: ss, seen: t.now()}
 	l.s = backend.LiveSession{ID: id, Conversation: cs.slug(), TokenID: tokID, TokenLabel: label, Since: t.now().UTC()}
 	if p := ss.InitializeParams(); p != nil {
 		l.s.ProtocolVersion = p.ProtocolVersion
@@ -152,8 +150,7 @@ func (t *sessionTracker) statelessLocked(cs *convServer, req mcp.Request, now ti
 	if l := t.stateless[k]; l != nil {
 		return l, false
 	}
-	t.nextID++
-	l := &live{convID: cs.id, key: &k, seen: now, cancels: map[int]context.CancelFunc{}}
+	l := &live{seen: now, cancels: map[int]context.CancelFunc{}}
 	l.s = backend.LiveSession{
 		ID: k.id(), Conversation: cs.slug(),
 		ClientName: k.name, ClientVersion: k.version, TokenID: tokID, TokenLabel: label, Since: now.UTC(),
@@ -206,15 +203,6 @@ func (t *sessionTracker) stream(id string) func() {
 		l.seen = t.now()
 		t.mu.Unlock()
 	}
-}
-
-// touch notes any request of a stateful session.
-func (t *sessionTracker) touch(id string) {
-	t.mu.Lock()
-	if l := t.byID[id]; l != nil {
-		l.seen = t.now()
-	}
-	t.mu.Unlock()
 }
 
 // list returns the live clients of a conversation, oldest first.

@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"slices"
 	"time"
 
@@ -235,23 +236,9 @@ func normalizeInput(raw json.RawMessage) json.RawMessage {
 	return raw
 }
 
-// conversations returns the conversation servers.
+// conversations returns the conversation servers, in no particular order.
 func (g *Gateway) conversations() []*convServer {
-	m := g.convs.Load().(map[string]*convServer)
-	out := make([]*convServer, 0, len(m))
-	for _, cs := range m {
-		out = append(out, cs)
-	}
-	slices.SortFunc(out, func(a, b *convServer) int {
-		switch {
-		case a.id < b.id:
-			return -1
-		case a.id > b.id:
-			return 1
-		}
-		return 0
-	})
-	return out
+	return slices.Collect(maps.Values(g.convs.Load().(map[string]*convServer)))
 }
 
 // conversation returns the server of the conversation with slug, or nil.
