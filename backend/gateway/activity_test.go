@@ -25,8 +25,12 @@ func TestActivityRecordsEveryCallWithSecretsRedacted(t *testing.T) {
 	if _, err := h.up.RefreshTools(ctx, c.ID); err != nil {
 		t.Fatal(err)
 	}
-	h.reg.SetToolPolicy(ctx, "keyed", nil, backend.PolicyAlwaysAllow)
-	h.reg.SetToolPolicy(ctx, "keyed", []string{"add"}, backend.PolicyDisabled)
+	if err := h.reg.SetToolPolicy(ctx, "keyed", nil, backend.PolicyAlwaysAllow); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.reg.SetToolPolicy(ctx, "keyed", []string{"add"}, backend.PolicyDisabled); err != nil {
+		t.Fatal(err)
+	}
 	cl := h.connect("/mcp", newEra)
 	msg := "key " + canary + " and " + bearer + ` and {"password": "hunter2hunter2"}`
 	res := cl.call(t, "keyed_echo", map[string]any{"message": msg})
@@ -76,8 +80,7 @@ func TestActivityRecordsEveryCallWithSecretsRedacted(t *testing.T) {
 func TestUpstreamDownKeepsToolsListedAndFailsCallsClearly(t *testing.T) {
 	h := newHarness(t, harnessOptions{})
 	p := newPeer(t)
-	h.addPeer("Flaky Server", "flaky", p.URL)
-	h.reg.SetToolPolicy(ctx, "flaky", nil, backend.PolicyAlwaysAllow)
+	h.addPeer("Flaky Server", "flaky", p.URL, backend.PolicyAlwaysAllow)
 	c := h.connect("/mcp", newEra)
 	p.Stop()
 	if got := c.names(t); len(got) != 4 {
@@ -116,8 +119,7 @@ func TestProgressAndCancellationPassThrough(t *testing.T) {
 				return nil, nil, nil
 			}
 		})
-	h.addPeer("Peer", "peer", p.URL)
-	h.reg.SetToolPolicy(ctx, "peer", nil, backend.PolicyAlwaysAllow)
+	h.addPeer("Peer", "peer", p.URL, backend.PolicyAlwaysAllow)
 	for _, era := range []string{newEra, legacyEra} {
 		t.Run(era, func(t *testing.T) {
 			c := h.connect("/mcp", era)
@@ -167,8 +169,7 @@ func TestProgressAndCancellationPassThrough(t *testing.T) {
 
 func TestHugeResultsAreCappedWithANote(t *testing.T) {
 	h := newHarness(t, harnessOptions{maxResult: 1000})
-	h.addPeer("Peer", "peer", newPeer(t).URL)
-	h.reg.SetToolPolicy(ctx, "peer", nil, backend.PolicyAlwaysAllow)
+	h.addPeer("Peer", "peer", newPeer(t).URL, backend.PolicyAlwaysAllow)
 	c := h.connect("/mcp", newEra)
 	big := strings.Repeat("x", 5000)
 	res := c.call(t, "peer_echo", map[string]any{"message": big})

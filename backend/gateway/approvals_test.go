@@ -2,6 +2,7 @@ package gateway_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -56,8 +57,7 @@ func callAsync(c *client, callCtx context.Context, name string, args any) <-chan
 func TestNeedsApprovalWaitsForAPerson(t *testing.T) {
 	const secret = "canary-arg-4f1d9b7e"
 	h := newHarness(t, harnessOptions{approvalTimeout: 300 * time.Millisecond})
-	h.addPeer("Peer", "peer", newPeer(t).URL)
-	h.reg.SetToolPolicy(ctx, "peer", nil, backend.PolicyNeedsApproval)
+	h.addPeer("Peer", "peer", newPeer(t).URL, backend.PolicyNeedsApproval)
 	reqs, stop := h.approvalRequests()
 	defer stop()
 	approvals := h.gw.Approvals()
@@ -127,8 +127,7 @@ func TestNeedsApprovalWaitsForAPerson(t *testing.T) {
 
 func TestAllowAlwaysSetsThePolicy(t *testing.T) {
 	h := newHarness(t, harnessOptions{approvalTimeout: time.Minute})
-	h.addPeer("Peer", "peer", newPeer(t).URL)
-	h.reg.SetToolPolicy(ctx, "peer", nil, backend.PolicyNeedsApproval)
+	h.addPeer("Peer", "peer", newPeer(t).URL, backend.PolicyNeedsApproval)
 	reqs, stop := h.approvalRequests()
 	defer stop()
 	c := h.connect("/mcp", newEra)
@@ -144,11 +143,13 @@ func TestAllowAlwaysSetsThePolicy(t *testing.T) {
 			t.Fatalf("call after allow always: %+v %v", r.res, r.err)
 		}
 	}
-	tools, _ := h.reg.ListTools(ctx, "peer")
-	for _, tl := range tools {
-		if tl.Name == "echo" && tl.Policy != backend.PolicyAlwaysAllow {
-			t.Fatalf("policy = %s", tl.Policy)
-		}
+	tools, err := h.reg.ListTools(ctx, "peer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(tools, func(tl *backend.Tool) bool { return tl.Name == "echo" })
+	if i < 0 || tools[i].Policy != backend.PolicyAlwaysAllow {
+		t.Fatalf("echo after allow always: %+v", tools)
 	}
 	// The next call does not ask.
 	if r := c.call(t, "peer_echo", map[string]any{"message": "3"}); text(r) != "Echo: 3" {
@@ -161,8 +162,7 @@ func TestAllowAlwaysSetsThePolicy(t *testing.T) {
 
 func TestClientCancellingRemovesThePendingApproval(t *testing.T) {
 	h := newHarness(t, harnessOptions{approvalTimeout: time.Minute})
-	h.addPeer("Peer", "peer", newPeer(t).URL)
-	h.reg.SetToolPolicy(ctx, "peer", nil, backend.PolicyNeedsApproval)
+	h.addPeer("Peer", "peer", newPeer(t).URL, backend.PolicyNeedsApproval)
 	reqs, stop := h.approvalRequests()
 	defer stop()
 	for _, era := range []string{newEra, legacyEra} {
@@ -193,8 +193,7 @@ func TestClientCancellingRemovesThePendingApproval(t *testing.T) {
 // and its answer counts.
 func TestApprovalAskedInTheClient(t *testing.T) {
 	h := newHarness(t, harnessOptions{approvalTimeout: time.Minute})
-	h.addPeer("Peer", "peer", newPeer(t).URL)
-	h.reg.SetToolPolicy(ctx, "peer", nil, backend.PolicyNeedsApproval)
+	h.addPeer("Peer", "peer", newPeer(t).URL, backend.PolicyNeedsApproval)
 	s := h.db.Settings()
 	s.ElicitApprovals = true
 	if _, err := h.reg.UpdateSettings(ctx, &s); err != nil {
@@ -223,12 +222,16 @@ func TestApprovalAskedInTheClient(t *testing.T) {
 // session (or shutdown) for the rest of the timeout.
 func TestWaitingCallsEndWhenTheirReasonGoes(t *testing.T) {
 	h := newHarness(t, harnessOptions{approvalTimeout: time.Hour})
-	h.addPeer("Peer", "peer", newPeer(t).URL)
-	h.reg.SetToolPolicy(ctx, "peer", nil, backend.PolicyNeedsApproval)
-	h.reg.CreateConversation(ctx, &backend.Conversation{Name: "Doomed", Connectors: []string{"peer"}})
+	h.addPeer("Peer", "peer", newPeer(t).URL, backend.PolicyNeedsApproval)
+	if _, err := h.reg.CreateConversation(ctx, &backend.Conversation{Name: "Doomed", Connectors: []string{"peer"}}); err != nil {
+		t.Fatal(err)
+	}
 	reqs, stop := h.approvalRequests()
 	defer stop()
-	value, tok, _ := h.reg.IssueToken(ctx, "to revoke", "")
+	value, tok, err := h.reg.IssueToken(ctx, "to revoke", "")
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	revoked := callAsync(h.connectWith("/mcp", legacyEra, value, nil), ctx, "peer_echo", map[string]any{"message": "1"})
 	doomed := callAsync(h.connect("/mcp/doomed", legacyEra), ctx, "peer_echo", map[string]any{"message": "2"})
@@ -236,12 +239,27 @@ func TestWaitingCallsEndWhenTheirReasonGoes(t *testing.T) {
 	for range 3 {
 		nextApproval(t, reqs)
 	}
-	h.reg.RevokeToken(ctx, tok.ID)
-	if r := <-revoked; r.err == nil && !r.res.IsError {
+	// Each call waits an hour for a person unless its reason going ends it.
+	ended := func(what string, ch <-chan callResult) callResult {
+		t.Helper()
+		select {
+		case r := <-ch:
+			return r
+		case <-time.After(20 * time.Second):
+			t.Fatalf("the call still waits after %s", what)
+			return callResult{}
+		}
+	}
+	if err := h.reg.RevokeToken(ctx, tok.ID); err != nil {
+		t.Fatal(err)
+	}
+	if r := ended("its token was revoked", revoked); r.err == nil && !r.res.IsError {
 		t.Fatalf("the call of a revoked token went through: %+v", r.res)
 	}
-	h.reg.DeleteConversation(ctx, "doomed")
-	if r := <-doomed; r.err == nil && !r.res.IsError {
+	if err := h.reg.DeleteConversation(ctx, "doomed"); err != nil {
+		t.Fatal(err)
+	}
+	if r := ended("its conversation was deleted", doomed); r.err == nil && !r.res.IsError {
 		t.Fatalf("the call of a deleted conversation went through: %+v", r.res)
 	}
 	closed := make(chan struct{})

@@ -49,7 +49,10 @@ func errorSlug(t *testing.T, resp *http.Response) string {
 
 func TestRequestsAreRefusedWithoutAValidTokenOrFromOutside(t *testing.T) {
 	h := newHarness(t, harnessOptions{})
-	revoked, tok, _ := h.reg.IssueToken(ctx, "revoked soon", "")
+	revoked, tok, err := h.reg.IssueToken(ctx, "revoked soon", "")
+	if err != nil {
+		t.Fatal(err)
+	}
 	if resp := h.post("/mcp", revoked, initBody, nil); resp.StatusCode != http.StatusOK {
 		t.Fatalf("valid token: %d", resp.StatusCode)
 	}
@@ -96,9 +99,11 @@ func TestRequestsAreRefusedWithoutAValidTokenOrFromOutside(t *testing.T) {
 // connected, and its open streams are closed.
 func TestRevokedTokenStopsALiveClient(t *testing.T) {
 	h := newHarness(t, harnessOptions{})
-	h.addPeer("Peer", "peer", newPeer(t).URL)
-	h.reg.SetToolPolicy(ctx, "peer", nil, backend.PolicyAlwaysAllow)
-	value, tok, _ := h.reg.IssueToken(ctx, "Cursor on this machine", "cursor")
+	h.addPeer("Peer", "peer", newPeer(t).URL, backend.PolicyAlwaysAllow)
+	value, tok, err := h.reg.IssueToken(ctx, "Cursor on this machine", "cursor")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, era := range []string{newEra, legacyEra} {
 		c := h.connectWith("/mcp", era, value, nil)
 		c.call(t, "peer_echo", map[string]any{"message": "x"})
@@ -146,9 +151,10 @@ func TestSessionIsBoundToItsPathAndToken(t *testing.T) {
 
 func TestLiveSessionsArePerConversation(t *testing.T) {
 	h := newHarness(t, harnessOptions{})
-	h.addPeer("Peer", "peer", newPeer(t).URL)
-	h.reg.SetToolPolicy(ctx, "peer", nil, backend.PolicyAlwaysAllow)
-	h.reg.CreateConversation(ctx, &backend.Conversation{Name: "Other", Connectors: []string{"peer"}})
+	h.addPeer("Peer", "peer", newPeer(t).URL, backend.PolicyAlwaysAllow)
+	if _, err := h.reg.CreateConversation(ctx, &backend.Conversation{Name: "Other", Connectors: []string{"peer"}}); err != nil {
+		t.Fatal(err)
+	}
 	a := h.connect("/mcp", legacyEra)
 	b := h.connectWith("/mcp/other", newEra, h.issue("Claude on this machine"), nil)
 	a.call(t, "peer_echo", map[string]any{"message": "x"})

@@ -82,8 +82,7 @@ func callSetup(b *testing.B, mode, era string) (string, func() *mcp.ClientSessio
 		return "peer_echo", func() *mcp.ClientSession { return benchClientEra(b, hs.URL, "", era) }
 	}
 	h := newHarness(b, harnessOptions{})
-	h.addPeer("Peer", "peer", p.URL)
-	h.reg.SetToolPolicy(ctx, "peer", nil, backend.PolicyAlwaysAllow)
+	h.addPeer("Peer", "peer", p.URL, backend.PolicyAlwaysAllow)
 	return "peer_echo", func() *mcp.ClientSession { return benchClientEra(b, h.url("/mcp"), h.token, era) }
 }
 
@@ -227,8 +226,7 @@ func BenchmarkToolsList(b *testing.B) {
 		h := newHarness(b, harnessOptions{})
 		for i := range connectors {
 			p := slowPeer(b, perConnector, 0)
-			h.addPeer(fmt.Sprintf("Connector %02d", i), fmt.Sprintf("c%02d", i), p.URL)
-			h.reg.SetToolPolicy(ctx, fmt.Sprintf("c%02d", i), nil, backend.PolicyAlwaysAllow)
+			h.addPeer(fmt.Sprintf("Connector %02d", i), fmt.Sprintf("c%02d", i), p.URL, backend.PolicyAlwaysAllow)
 		}
 		cs := benchClient(b, h.url("/mcp"), h.token)
 		res, err := cs.ListTools(ctx, nil)

@@ -16,8 +16,7 @@ import (
 func TestDisabledAndHeldToolsCannotBeCalledByAnyName(t *testing.T) {
 	h := newHarness(t, harnessOptions{})
 	p := newPeer(t)
-	h.addPeer("Peer", "peer", p.URL)
-	h.reg.SetToolPolicy(ctx, "peer", nil, backend.PolicyAlwaysAllow)
+	h.addPeer("Peer", "peer", p.URL, backend.PolicyAlwaysAllow)
 	legacy := h.connect("/mcp", legacyEra)
 	modern := h.connect("/mcp", newEra)
 
@@ -92,25 +91,15 @@ func TestDisabledAndHeldToolsCannotBeCalledByAnyName(t *testing.T) {
 // listed the tools again.
 func TestPolicyIsCheckedAtCallTime(t *testing.T) {
 	h := newHarness(t, harnessOptions{})
-	h.addPeer("Peer", "peer", newPeer(t).URL)
-	h.reg.SetToolPolicy(ctx, "peer", nil, backend.PolicyAlwaysAllow)
+	h.addPeer("Peer", "peer", newPeer(t).URL, backend.PolicyAlwaysAllow)
 	c := h.connect("/mcp", newEra)
 	if r := c.call(t, "peer_echo", map[string]any{"message": "a"}); r.IsError {
 		t.Fatal(text(r))
 	}
-	h.reg.SetToolPolicy(ctx, "peer", []string{"echo"}, backend.PolicyDisabled)
+	if err := h.reg.SetToolPolicy(ctx, "peer", []string{"echo"}, backend.PolicyDisabled); err != nil {
+		t.Fatal(err)
+	}
 	if r := c.call(t, "peer_echo", map[string]any{"message": "b"}); !r.IsError {
 		t.Fatal("a tool disabled a moment ago was called")
 	}
-}
-
-func waitFor(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	for i := 0; i < 500; i++ {
-		if cond() {
-			return
-		}
-		sleep()
-	}
-	t.Fatalf("timed out waiting for %s", what)
 }

@@ -11,8 +11,7 @@ import (
 func TestListAndCallBothEras(t *testing.T) {
 	h := newHarness(t, harnessOptions{})
 	p := newPeer(t)
-	h.addPeer("Peer One", "peer", p.URL)
-	h.reg.SetToolPolicy(ctx, "peer", nil, backend.PolicyAlwaysAllow)
+	h.addPeer("Peer One", "peer", p.URL, backend.PolicyAlwaysAllow)
 	for _, era := range []string{newEra, legacyEra} {
 		t.Run(era, func(t *testing.T) {
 			c := h.connect("/mcp", era)
@@ -39,11 +38,8 @@ func TestListAndCallBothEras(t *testing.T) {
 
 func TestConversationsAndToggleDeliverListChanged(t *testing.T) {
 	h := newHarness(t, harnessOptions{})
-	a := h.addPeer("Alpha", "alpha", newPeer(t).URL)
-	b := h.addPeer("Beta", "beta", newPeer(t).URL)
-	for _, c := range []string{"alpha", "beta"} {
-		h.reg.SetToolPolicy(ctx, c, nil, backend.PolicyAlwaysAllow)
-	}
+	a := h.addPeer("Alpha", "alpha", newPeer(t).URL, backend.PolicyAlwaysAllow)
+	b := h.addPeer("Beta", "beta", newPeer(t).URL, backend.PolicyAlwaysAllow)
 	if _, err := h.reg.CreateConversation(ctx, &backend.Conversation{Name: "Research", Connectors: []string{b.ID}}); err != nil {
 		t.Fatal(err)
 	}

@@ -81,14 +81,18 @@ func (h *harness) issue(label string) string {
 	return v
 }
 
-// addPeer adds a connector for an in-process upstream and lists its tools.
-func (h *harness) addPeer(name, slug, url string) *backend.Connector {
+// addPeer adds a connector for an in-process upstream, lists its tools and
+// gives them all policy.
+func (h *harness) addPeer(name, slug, url, policy string) *backend.Connector {
 	h.t.Helper()
 	c, err := h.reg.CreateConnector(ctx, &backend.Connector{Name: name, Slug: slug, URL: url, Transport: backend.TransportStreamableHTTP, Auth: backend.Auth{Type: backend.AuthNone}})
 	if err != nil {
 		h.t.Fatal(err)
 	}
 	if _, err := h.up.RefreshTools(ctx, c.ID); err != nil {
+		h.t.Fatal(err)
+	}
+	if err := h.reg.SetToolPolicy(ctx, c.ID, nil, policy); err != nil {
 		h.t.Fatal(err)
 	}
 	return c
@@ -225,4 +229,20 @@ func (h *harness) activity(f backend.ActivityFilter) []*backend.ActivityEntry {
 		}
 		f.Before = page.Next
 	}
+}
+
+func toolParams(name string, args any) *mcp.CallToolParams {
+	return &mcp.CallToolParams{Name: name, Arguments: args}
+}
+
+// waitFor polls cond for up to 10s.
+func waitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	for i := 0; i < 500; i++ {
+		if cond() {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("timed out waiting for %s", what)
 }
