@@ -182,3 +182,35 @@ func TestHugeResultsAreCappedWithANote(t *testing.T) {
 		t.Fatalf("logged size %d truncated %v", e.ResultSize, e.ResultTruncated)
 	}
 }
+
+// Tokens saved by an OAuth sign-in are redacted from the next call on: the
+// sign-in's progress events make the gateway read the secrets again, well
+// before its periodic re-read.
+func TestOAuthTokensFromASignInAreRedactedAtOnce(t *testing.T) {
+	const canary = "opaque-oauth-canary-7c41d09e2b"
+	h := newHarness(t, harnessOptions{})
+	h.addPeer("Peer", "peer", newPeer(t).URL, backend.PolicyAlwaysAllow)
+	oa, err := h.reg.CreateConnector(ctx, &backend.Connector{Name: "Signed In", Slug: "signed", URL: "https://mcp.example.com/mcp", Auth: backend.Auth{Type: backend.AuthOAuth}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := h.connect("/mcp", newEra)
+	c.call(t, "peer_echo", map[string]any{"message": "before the sign-in"})
+	h.gw.FlushActivity() // the secrets are read, with no token yet
+
+	// What the OAuth layer does when a sign-in completes.
+	if err := h.mem.Set(ctx, backend.OAuthSecretKey(oa.ID, "token"), `{"access_token":"`+canary+`","token_type":"Bearer"}`); err != nil {
+		t.Fatal(err)
+	}
+	h.hub.Publish(backend.NewEvent(backend.EventOAuthProgress, map[string]string{"connector_id": oa.ID, "step": "done"}))
+
+	c.call(t, "peer_echo", map[string]any{"message": "the token is " + canary})
+	for _, e := range h.activity(backend.ActivityFilter{}) {
+		if raw, _ := json.Marshal(e); strings.Contains(string(raw), canary) {
+			t.Fatalf("a fresh OAuth token reached the activity log: %s", raw)
+		}
+	}
+	if n := len(h.activity(backend.ActivityFilter{Text: "[REDACTED]"})); n != 1 {
+		t.Fatalf("%d redacted entries, want 1", n)
+	}
+}

@@ -299,6 +299,12 @@ func (g *Gateway) onEvent(e backend.Event) {
 	case backend.EventConversationChanged:
 	case backend.EventTokensChanged:
 		g.tokens.invalidate()
+	case backend.EventOAuthProgress:
+		// A sign-in saves new OAuth tokens: redact them from the next
+		// entry on, not from the next periodic re-read. Nothing the
+		// gateway serves changes.
+		g.secrets.invalidate()
+		return
 	default:
 		return
 	}
