@@ -130,15 +130,7 @@ func (s *Service) Connect(ctx context.Context, id string, req ConnectRequest) (*
 		return res, nil
 	}
 
-	if existed {
-		if res.BackupPath, err = backup(s.backups, c.ID, path, before, s.now()); err != nil {
-			return fail(err)
-		}
-	}
-	if err := checkUnchanged(c, path, before, existed); err != nil {
-		return fail(err)
-	}
-	if err := writeConfig(path, after); err != nil {
+	if res.BackupPath, err = s.replaceFile(c, path, before, existed, after, true); err != nil {
 		return fail(err)
 	}
 	if prev != nil {
@@ -247,18 +239,7 @@ func (s *Service) Disconnect(ctx context.Context, id string, req DisconnectReque
 		return res, nil
 	}
 	if res.Removed {
-		if res.BackupPath, err = backup(s.backups, c.ID, path, before, s.now()); err != nil {
-			return nil, err
-		}
-		if err := checkUnchanged(c, path, before, existed); err != nil {
-			return nil, err
-		}
-		if afterExists {
-			err = writeConfig(path, after)
-		} else {
-			err = removeConfig(path)
-		}
-		if err != nil {
+		if res.BackupPath, err = s.replaceFile(c, path, before, existed, after, afterExists); err != nil {
 			return nil, err
 		}
 	}
@@ -342,18 +323,8 @@ func (s *Service) Undo(ctx context.Context, id string, req UndoRequest) (*UndoRe
 		res.Message = "This is what undo would restore; nothing was written."
 		return res, nil
 	}
-	if curExists {
-		// Keep what is there now too, in case undo was a mistake.
-		if res.BackupPath, err = backup(s.backups, c.ID, ch.ConfigPath, cur, s.now()); err != nil {
-			return nil, err
-		}
-	}
-	if ch.Existed {
-		err = writeConfig(ch.ConfigPath, want)
-	} else {
-		err = removeConfig(ch.ConfigPath)
-	}
-	if err != nil {
+	// What is there now is backed up too, in case undo was a mistake.
+	if res.BackupPath, err = s.replaceFile(c, ch.ConfigPath, cur, curExists, want, ch.Existed); err != nil {
 		return nil, err
 	}
 	res.Restored = true

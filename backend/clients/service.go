@@ -327,6 +327,33 @@ func (s *Service) dropBackup(p string) {
 	}
 }
 
+// replaceFile puts after in place of before, the file at path as it was
+// read (removing the file when !afterExists), and returns the path of the
+// backup of before. When the file changed since it was read, or the write
+// fails, it fails, and the file and the backups are as they were.
+func (s *Service) replaceFile(c *Client, path string, before []byte, existed bool, after []byte, afterExists bool) (string, error) {
+	var bak string
+	if existed {
+		var err error
+		if bak, err = backup(s.backups, c.ID, path, before, s.now()); err != nil {
+			return "", err
+		}
+	}
+	err := checkUnchanged(c, path, before, existed)
+	switch {
+	case err != nil:
+	case afterExists:
+		err = writeConfig(path, after)
+	default:
+		err = removeConfig(path)
+	}
+	if err != nil {
+		s.dropBackup(bak)
+		return "", err
+	}
+	return bak, nil
+}
+
 // checkUnchanged fails when the file changed since it was read, so that a
 // write never loses an edit made in between.
 func checkUnchanged(c *Client, path string, before []byte, existed bool) error {

@@ -405,3 +405,32 @@ func TestTokenOnlyInTheClientsFile(t *testing.T) {
 		}
 	}
 }
+
+// A file edited between Patchbay's read and its write is left alone, and
+// the backup taken for that write does not stay behind.
+func TestReplaceFileRefusesAChangedFile(t *testing.T) {
+	f := newFixture(t)
+	path := cursor.UserPath(f.svc.env)
+	read := []byte(`{"theme": "dark"}`)
+	edited := []byte(`{"theme": "light"}`)
+	for _, afterExists := range []bool{true, false} {
+		writeFile(t, path, edited)
+		_, err := f.svc.replaceFile(cursor, path, read, true, []byte(`{}`), afterExists)
+		if backend.ErrorCode(err) != backend.ECONFLICT {
+			t.Fatalf("afterExists=%v: %v", afterExists, err)
+		}
+		if got, ok := readFile(t, path); !ok || !bytes.Equal(got, edited) {
+			t.Fatalf("afterExists=%v: the edited file became %q (exists %v)", afterExists, got, ok)
+		}
+		if files, _ := os.ReadDir(f.svc.backups); len(files) != 0 {
+			t.Fatalf("afterExists=%v: %d backups left for a write that did not happen", afterExists, len(files))
+		}
+	}
+	// A file created since it was read as missing counts as changed too.
+	if _, err := f.svc.replaceFile(cursor, path, nil, false, []byte(`{}`), true); backend.ErrorCode(err) != backend.ECONFLICT {
+		t.Fatalf("file created in between: %v", err)
+	}
+	if got, _ := readFile(t, path); !bytes.Equal(got, edited) {
+		t.Fatalf("the file created in between became %q", got)
+	}
+}
