@@ -142,7 +142,7 @@ func (s *Service) Connect(ctx context.Context, id string, req ConnectRequest) (*
 		CreatedFile:      !existed || prev != nil && prev.CreatedFile,
 		CreatedContainer: createdContainer || prev != nil && prev.CreatedContainer,
 	}
-	ch := change{Op: "connect", At: s.now().UTC(), ConfigPath: path, Backup: res.BackupPath, Existed: existed,
+	ch := change{Op: "connect", At: s.now().UTC(), ConfigPath: path, Backup: res.BackupPath,
 		Written: hashBytes(after, true), Before: prev}
 	if issued != nil {
 		conn.TokenID, conn.TokenHint = issued.ID, issued.Hint
@@ -248,7 +248,7 @@ func (s *Service) Disconnect(ctx context.Context, id string, req DisconnectReque
 		return nil, err
 	}
 	if res.Removed {
-		ch := change{Op: "disconnect", At: s.now().UTC(), ConfigPath: path, Backup: res.BackupPath, Existed: true,
+		ch := change{Op: "disconnect", At: s.now().UTC(), ConfigPath: path, Backup: res.BackupPath,
 			Written: hashBytes(after, afterExists), Before: prev}
 		if err := s.pushHistory(ctx, c.ID, ch); err != nil {
 			return nil, err
@@ -301,7 +301,8 @@ func (s *Service) Undo(ctx context.Context, id string, req UndoRequest) (*UndoRe
 	ch := h[len(h)-1]
 	res := &UndoResult{ConfigPath: ch.ConfigPath}
 	var want []byte
-	if ch.Existed {
+	existed := ch.Backup != ""
+	if existed {
 		if want, err = os.ReadFile(ch.Backup); err != nil {
 			return nil, &backend.Error{Code: backend.ENOTFOUND, Slug: "backup_missing", Err: err,
 				Message:      fmt.Sprintf("The backup of %s from %s is gone (%s).", ch.ConfigPath, ch.At.Local().Format("2006-01-02 15:04"), ch.Backup),
@@ -312,7 +313,7 @@ func (s *Service) Undo(ctx context.Context, id string, req UndoRequest) (*UndoRe
 	if err != nil {
 		return nil, err
 	}
-	res.Diff = redactTokens(UnifiedDiff(ch.ConfigPath, cur, want, curExists, ch.Existed))
+	res.Diff = redactTokens(UnifiedDiff(ch.ConfigPath, cur, want, curExists, existed))
 	if hashBytes(cur, curExists) != ch.Written && !req.Force {
 		res.NeedsConfirmation = true
 		res.Message = fmt.Sprintf("%s changed since Patchbay's %s on %s (perhaps %s itself saved it). Undo would throw those changes away; undo again with force to do it anyway.",
@@ -324,7 +325,7 @@ func (s *Service) Undo(ctx context.Context, id string, req UndoRequest) (*UndoRe
 		return res, nil
 	}
 	// What is there now is backed up too, in case undo was a mistake.
-	if res.BackupPath, err = s.replaceFile(c, ch.ConfigPath, cur, curExists, want, ch.Existed); err != nil {
+	if res.BackupPath, err = s.replaceFile(c, ch.ConfigPath, cur, curExists, want, existed); err != nil {
 		return nil, err
 	}
 	res.Restored = true

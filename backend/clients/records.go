@@ -41,9 +41,8 @@ type change struct {
 	At         time.Time `json:"at"`
 	ConfigPath string    `json:"config_path"`
 	// Backup holds the bytes before the change; empty when the file did
-	// not exist.
-	Backup  string `json:"backup,omitempty"`
-	Existed bool   `json:"existed"`
+	// not exist (every change to an existing file backs it up first).
+	Backup string `json:"backup,omitempty"`
 	// Written is the hash of what Patchbay left in the file, to notice
 	// edits made since.
 	Written string `json:"written"`
