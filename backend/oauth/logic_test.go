@@ -1,14 +1,17 @@
 package oauth
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/patchbay/patchbay/backend"
+	"github.com/patchbay/patchbay/backend/secrets"
 )
 
 func TestTokenFreshness(t *testing.T) {
@@ -152,5 +155,73 @@ func TestFingerprintFollowsSettings(t *testing.T) {
 	c.Auth.OAuth.ClientID = "other"
 	if fingerprint(c) == a {
 		t.Error("another client must not reuse the tokens")
+	}
+}
+
+// Tokens and metadata are stored with the fingerprint of the settings they
+// were issued under: a fingerprint that changed form would sign everyone
+// out on upgrade.
+func TestFingerprintIsStable(t *testing.T) {
+	c := &backend.Connector{URL: "https://mcp.example.com/mcp", Auth: backend.Auth{Type: backend.AuthOAuth, OAuth: &backend.OAuthAuth{
+		ClientID: "cli", Issuer: "https://as.example.com", AuthorizationURL: "https://as.example.com/auth", TokenURL: "https://as.example.com/token"}}}
+	if got := fingerprint(c); got != "b1c6f5ac451a3d32" {
+		t.Errorf("fingerprint = %s", got)
+	}
+	if got := fingerprint(&backend.Connector{URL: "https://x.example/mcp"}); got != "42913d1137beb0a2" {
+		t.Errorf("fingerprint without OAuth settings = %s", got)
+	}
+}
+
+// Token reads the keychain once; after that the tokens come from memory
+// until they change (or the connector does, and is forgotten).
+func TestTokenReadsKeychainOnce(t *testing.T) {
+	ctx := context.Background()
+	kc := secrets.NewMemory()
+	c := &backend.Connector{ID: "c_1", Name: "x", URL: "https://mcp.example.com/mcp", Auth: backend.Auth{Type: backend.AuthOAuth}}
+	m := New(Options{Secrets: kc})
+	ts := &tokenSet{AccessToken: "at", Expiry: time.Now().Add(time.Hour), ObtainedAt: time.Now(), Config: fingerprint(c)}
+	if err := m.saveSecretJSON(ctx, tokenKey(c.ID), ts); err != nil {
+		t.Fatal(err)
+	}
+	var gets atomic.Int32
+	kc.SetHook(func(_ context.Context, op, _ string) error {
+		if op == secrets.OpGet {
+			gets.Add(1)
+		}
+		return nil
+	})
+	for range 3 {
+		if tok, err := m.Token(ctx, c); err != nil || tok != "at" {
+			t.Fatalf("Token = %q, %v", tok, err)
+		}
+	}
+	if n := gets.Load(); n != 1 {
+		t.Errorf("%d keychain reads for 3 calls, want 1", n)
+	}
+	m.Forget(c.ID)
+	if _, err := m.Token(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if n := gets.Load(); n != 2 {
+		t.Errorf("%d keychain reads after Forget, want 2", n)
+	}
+}
+
+// Token runs before every request an OAuth connector's session makes: with
+// a valid token in memory it must cost next to nothing (no keychain read).
+func BenchmarkToken(b *testing.B) {
+	ctx := context.Background()
+	kc := secrets.NewMemory()
+	c := &backend.Connector{ID: "c_1", Name: "x", URL: "https://mcp.example.com/mcp", Auth: backend.Auth{Type: backend.AuthOAuth}}
+	m := New(Options{Secrets: kc})
+	ts := &tokenSet{AccessToken: "at", Expiry: time.Now().Add(time.Hour), ObtainedAt: time.Now(), Config: fingerprint(c)}
+	if err := m.saveSecretJSON(ctx, tokenKey(c.ID), ts); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := m.Token(ctx, c); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

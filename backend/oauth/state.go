@@ -5,8 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/patchbay/patchbay/backend"
@@ -95,14 +95,20 @@ type metadata struct {
 }
 
 // fingerprint identifies the connector settings that tokens and discovered
-// metadata depend on.
+// metadata depend on. It is stored with them, so its form must not change
+// (TestFingerprintIsStable), and it is computed on every upstream request
+// (Token), so it is built without fmt (BenchmarkToken).
 func fingerprint(c *backend.Connector) string {
 	o := oauthConfig(c)
-	h := sha256.New()
+	b := make([]byte, 0, 256)
 	for _, s := range []string{c.URL, o.ClientID, o.Issuer, o.AuthorizationURL, o.TokenURL} {
-		fmt.Fprintf(h, "%d:%s\n", len(s), s)
+		b = strconv.AppendInt(b, int64(len(s)), 10)
+		b = append(b, ':')
+		b = append(b, s...)
+		b = append(b, '\n')
 	}
-	return hex.EncodeToString(h.Sum(nil))[:16]
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:8])
 }
 
 // oauthConfig returns the connector's OAuth settings; none set means all
