@@ -121,7 +121,9 @@ func TestBridgeListsCallsAndFollowsChanges(t *testing.T) {
 	}
 	waitChanged(t, changed)
 	waitFor(t, "the tools to go", func() bool { return len(names(t, cs)) == 0 })
-	in.Core.Registry.SetConnectorEnabled(ctx, "default", in.peer, true)
+	if _, err := in.Core.Registry.SetConnectorEnabled(ctx, "default", in.peer, true); err != nil {
+		t.Fatal(err)
+	}
 	waitChanged(t, changed)
 	waitFor(t, "the tools to come back", func() bool { return len(names(t, cs)) == 4 })
 
@@ -137,7 +139,10 @@ func TestBridgeListsCallsAndFollowsChanges(t *testing.T) {
 // A refused token is replaced once through the token source.
 func TestBridgeAsksForANewTokenWhenRefused(t *testing.T) {
 	in := startInstance(t)
-	good, _, _ := in.Core.Registry.IssueToken(ctx, "bridge", "")
+	good, _, err := in.Core.Registry.IssueToken(ctx, "bridge", "")
+	if err != nil {
+		t.Fatal(err)
+	}
 	var mu sync.Mutex
 	var asked []bool
 	cs, _ := bridge(t, in, "/mcp", func(_ context.Context, fresh bool) (string, error) {
@@ -161,11 +166,9 @@ func TestBridgeAsksForANewTokenWhenRefused(t *testing.T) {
 
 // Without Patchbay, a call says so instead of hanging.
 func TestBridgeExplainsWhenPatchbayIsGone(t *testing.T) {
-	in := startInstance(t)
-	tok, _, _ := in.Core.Registry.IssueToken(ctx, "bridge", "")
+	// Nothing listens on port 1; the token is never looked at.
 	gone := &instance{Instance: &apptest.Instance{Base: "http://127.0.0.1:1"}}
-	_ = in
-	cs, _ := bridge(t, gone, "/mcp", staticToken(tok))
+	cs, _ := bridge(t, gone, "/mcp", staticToken("pbt_neverchecked"))
 	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "peer_echo", Arguments: map[string]any{}})
 	if err != nil || !res.IsError || !strings.Contains(text(res), "Patchbay is not answering") {
 		t.Fatalf("call without Patchbay: %v %v", res, err)

@@ -97,33 +97,51 @@ func TestStdioBridgeWithTypeScriptClient(t *testing.T) {
 	}
 	c.WaitEvent("tools_list_changed")
 	waitFor(t, "the tools to go", func() bool { return len(c.ToolNames()) == 0 })
-	core.Registry.SetConnectorEnabled(ctx, "default", ev.ID, true)
+	if _, err := core.Registry.SetConnectorEnabled(ctx, "default", ev.ID, true); err != nil {
+		t.Fatal(err)
+	}
 	c.WaitEvent("tools_list_changed")
 	waitFor(t, "the tools to come back", func() bool { return slices.Contains(c.ToolNames(), "everything_echo") })
 
 	// The bridge's token is in the keychain, labelled, and its calls are
 	// logged under the stdio client's name.
-	if tok, err := kc.Get(ctx, stdio.TokenKey(dir, "")); err != nil || !strings.HasPrefix(tok, backend.TokenPrefix) {
-		t.Fatalf("bridge token in the keychain: %q %v", tok, err)
+	first, err := kc.Get(ctx, stdio.TokenKey(dir, ""))
+	if err != nil || !strings.HasPrefix(first, backend.TokenPrefix) {
+		t.Fatalf("bridge token in the keychain: %v", err)
 	}
 	var page backend.ActivityPage
-	admin.Do(ctx, http.MethodGet, "/api/v1/activity?tool=everything_echo", nil, &page)
+	if err := admin.Do(ctx, http.MethodGet, "/api/v1/activity?tool=everything_echo", nil, &page); err != nil {
+		t.Fatal(err)
+	}
 	if len(page.Entries) != 1 || page.Entries[0].ClientName != "Claude via patchbay stdio" || page.Entries[0].TokenLabel != stdio.TokenLabel {
 		t.Fatalf("activity: %+v", page.Entries)
 	}
 
 	// Revoked: the next bridge gets a new token by itself.
-	tokens, _ := core.Registry.ListTokens(ctx)
+	tokens, err := core.Registry.ListTokens(ctx)
+	if err != nil || len(tokens) == 0 {
+		t.Fatalf("tokens: %d %v", len(tokens), err)
+	}
 	for _, tk := range tokens {
-		core.Registry.RevokeToken(ctx, tk.ID)
+		if err := core.Registry.RevokeToken(ctx, tk.ID); err != nil {
+			t.Fatal(err)
+		}
 	}
 	c2 := testpeer.StartTSClient(t)
 	c2.Do(map[string]any{"op": "connect", "command": bin, "args": []string{"stdio", "--conversation", "research"}, "env": env})
 	if names := c2.ToolNames(); len(names) != 0 {
 		t.Fatalf("research (no connectors) over stdio: %v", names)
 	}
+	if second, err := kc.Get(ctx, stdio.TokenKey(dir, "")); err != nil || second == first || !strings.HasPrefix(second, backend.TokenPrefix) {
+		t.Fatalf("after the revocation the keychain holds the same token, or none (%v)", err)
+	}
+	if tokens, err := core.Registry.ListTokens(ctx); err != nil || len(tokens) != 1 || tokens[0].Label != stdio.TokenLabel {
+		t.Fatalf("tokens after the revocation: %+v %v", tokens, err)
+	}
 	c2.DrainEvents()
-	core.Registry.SetConnectorEnabled(ctx, "research", ev.ID, true)
+	if _, err := core.Registry.SetConnectorEnabled(ctx, "research", ev.ID, true); err != nil {
+		t.Fatal(err)
+	}
 	c2.WaitEvent("tools_list_changed")
 	waitFor(t, "research's tools", func() bool { return slices.Contains(c2.ToolNames(), "everything_echo") })
 	if r, e := c2.Call("everything_echo", map[string]any{"message": "research"}); e != "" || r.Text() != "Echo: research" {
