@@ -144,20 +144,7 @@ Reproduce: \`make bench\` (or \`make headless && .ci/bench.sh\`). One figure at 
 MD
 )
 
-file=BENCHMARKS.md
-if [[ ! -f $file ]]; then
-	printf '# Benchmarks\n\nFigures measured by `make bench`. Each section is written by the script named in it;\nre-running replaces only that section.\n\n' >"$file"
-fi
 printf '%s\n' "$section" >"$out/section.md"
-if grep -q '<!-- bench:gateway:begin -->' "$file"; then
-	awk -v repl="$out/section.md" '
-		/<!-- bench:gateway:begin -->/ { while ((getline line < repl) > 0) print line; skip = 1; next }
-		/<!-- bench:gateway:end -->/ { skip = 0; next }
-		!skip
-	' "$file" >"$out/new.md"
-	mv "$out/new.md" "$file"
-else
-	cat "$out/section.md" >>"$file"
-fi
-echo "bench.sh: wrote $file" >&2
+.ci/bench-section.sh gateway "$out/section.md"
+echo "bench.sh: wrote BENCHMARKS.md" >&2
 cat "$out/all.txt" >&2

@@ -87,20 +87,6 @@ Reproduce: \`make desktop && .ci/window-mem.sh bin/patchbay\` (add \`--write\` t
 MD
 )
 
-file=BENCHMARKS.md
-if [[ ! -f $file ]]; then
-	printf '# Benchmarks\n\nFigures measured by `make bench`. Each section is written by the script named in it;\nre-running replaces only that section.\n\n' >"$file"
-fi
 printf '%s\n' "$section" >"$out/section.md"
-if grep -q '<!-- bench:window:begin -->' "$file"; then
-	awk -v repl="$out/section.md" '
-		/<!-- bench:window:begin -->/ { while ((getline line < repl) > 0) print line; skip = 1; next }
-		/<!-- bench:window:end -->/ { skip = 0; next }
-		!skip
-	' "$file" >"$out/new.md"
-	mv "$out/new.md" "$file"
-else
-	printf '\n' >>"$file"
-	cat "$out/section.md" >>"$file"
-fi
-echo "window-mem: wrote the Window memory section of $file" >&2
+.ci/bench-section.sh window "$out/section.md"
+echo "window-mem: wrote the Window memory section of BENCHMARKS.md" >&2
