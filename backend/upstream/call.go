@@ -100,18 +100,10 @@ func contextEnded(ctx context.Context, while string) *backend.Error {
 // reached the server, or the server had forgotten our session).
 func (c *conn) callFailed(ctx context.Context, s *session, tool string, err error, timedOut bool, start time.Time) (retry bool, _ error) {
 	name := s.connector.Name
+	what := fmt.Sprintf("Calling %q on %q", tool, name)
 	cause := s.red.Error(err)
-	f := refusedSince(s, start)
-	if f == nil {
-		// Another request on this session (a tool refresh, say) was
-		// refused while this call ran, and retiring the session cut this
-		// call short: the refusal is the reason, not a lost connection.
-		f = s.refused.Load()
-	}
-	if f != nil {
-		c.failSession(s, f)
-		return false, &backend.Error{Code: f.code, Slug: f.slug,
-			Message: fmt.Sprintf("Calling %q on %q failed: %s", tool, name, f.detail), SuggestedFix: f.fix, Err: cause}
+	if f := c.refusal(s, start); f != nil {
+		return false, f.requestError(what, cause)
 	}
 	switch {
 	case ctx.Err() != nil:
@@ -121,14 +113,8 @@ func (c *conn) callFailed(ctx context.Context, s *session, tool string, err erro
 			Message:      fmt.Sprintf("%q did not finish %q within %s.", name, tool, s.connector.CallTimeout()),
 			SuggestedFix: "Try again. If the tool is slow by nature, raise the call timeout in the connector's settings.",
 			Err:          cause}
-	case s.gone.Load() || errors.Is(err, mcp.ErrSessionMissing):
-		c.lost(s, "the server no longer knows the session")
-		return true, &backend.Error{Code: backend.EUNAVAILABLE, Slug: "upstream_session_lost",
-			Message:      fmt.Sprintf("%q lost Patchbay's session (the server may have restarted).", name),
-			SuggestedFix: "Patchbay reconnects by itself; try again in a moment.",
-			Err:          cause}
 	}
-	if rpcErr := serverAnswer(err); rpcErr != nil {
+	if rpcErr := answered(s, err); rpcErr != nil {
 		code := backend.EUNAVAILABLE
 		switch rpcErr.Code {
 		case jsonrpc.CodeInvalidParams:
@@ -140,29 +126,67 @@ func (c *conn) callFailed(ctx context.Context, s *session, tool string, err erro
 			Message: fmt.Sprintf("%q answered the call to %q with an error: %s", name, tool, s.red.String(rpcErr.Message)),
 			Err:     cause}
 	}
+	f, notRun := c.broken(s, err)
+	return notRun, f.requestError(what, cause)
+}
 
-	// The connection itself failed.
-	f = diagnose(s.connector, err, s.rt.obs.snapshot(), c.m.opts.ConnectTimeout, s.red)
-	if f.state != backend.StateError {
+// Calls and tool listings fail in the same ways; refusal, answered and
+// broken tell the ways apart and do to the session what each requires.
+
+// refusal returns why the server refused the credentials of a request on s
+// that started at start — its own 401/403, or the refusal that retired the
+// session while it ran, which cut it short — and retires the session for
+// good, since only the person can fix that. It returns nil when nothing
+// was refused.
+func (c *conn) refusal(s *session, start time.Time) *failure {
+	f := refusedSince(s, start)
+	if f == nil {
+		f = s.refused.Load()
+	}
+	if f != nil {
 		c.failSession(s, f)
-		return false, &backend.Error{Code: f.code, Slug: f.slug,
-			Message: fmt.Sprintf("Calling %q on %q failed: %s", tool, name, f.detail), SuggestedFix: f.fix, Err: cause}
 	}
-	if f.slug == "upstream_server_error" {
-		// An HTTP 5xx for this one request: the session itself still works.
-		return false, &backend.Error{Code: f.code, Slug: f.slug,
-			Message: fmt.Sprintf("Calling %q on %q failed: %s", tool, name, f.detail), SuggestedFix: f.fix, Err: cause}
+	return f
+}
+
+// answered returns the JSON-RPC error the server answered a request on s
+// with, or nil — also when the "answer" only says that the server no
+// longer knows the session, which broken explains.
+func answered(s *session, err error) *jsonrpc.Error {
+	if s.gone.Load() || errors.Is(err, mcp.ErrSessionMissing) {
+		return nil
 	}
-	detail, fix := f.detail, f.fix
+	return serverAnswer(err)
+}
+
+// broken explains a request on s that got no answer from the MCP server
+// and retires the session as the failure requires: a lost session or
+// connection is rebuilt, credentials the server refused wait for the
+// person, and an HTTP 5xx for this one request leaves the session up.
+// notRun reports that the request certainly did not run (it never reached
+// the server, or the server had forgotten the session).
+func (c *conn) broken(s *session, err error) (f *failure, notRun bool) {
+	if s.gone.Load() || errors.Is(err, mcp.ErrSessionMissing) {
+		c.lost(s, "the server no longer knows the session")
+		return &failure{code: backend.EUNAVAILABLE, slug: "upstream_session_lost", state: backend.StateError,
+			detail: "the server no longer knows Patchbay's session (it may have restarted).",
+			fix:    "Patchbay reconnects by itself; try again in a moment."}, true
+	}
+	f = diagnose(s.connector, err, s.rt.obs.snapshot(), c.m.opts.ConnectTimeout, s.red)
+	switch {
+	case f.state != backend.StateError:
+		c.failSession(s, f)
+		return f, false
+	case f.slug == "upstream_server_error":
+		return f, false
+	}
 	if errors.Is(err, mcp.ErrConnectionClosed) || f.slug == "upstream_connect_failed" {
-		detail = "the connection was lost during the call."
-		fix = "Patchbay reconnects by itself; try again in a moment. If it keeps happening, check the server."
+		f.detail = "the connection was lost before the server answered."
+		f.fix = "Patchbay reconnects by itself; try again in a moment. If it keeps happening, check the server."
 	}
-	c.lost(s, detail)
+	c.lost(s, f.detail)
 	var opErr *net.OpError
-	notSent := errors.As(err, &opErr) && opErr.Op == "dial"
-	return notSent, &backend.Error{Code: f.code, Slug: f.slug,
-		Message: fmt.Sprintf("Calling %q on %q failed: %s", tool, name, detail), SuggestedFix: fix, Err: cause}
+	return f, errors.As(err, &opErr) && opErr.Op == "dial"
 }
 
 // refusedSince explains a 401/403 the server answered since start (its

@@ -103,6 +103,12 @@ func (f *failure) connectError(name string) *backend.Error {
 	}
 }
 
+// requestError is the *backend.Error for a request on a session that
+// failed; what names the request ("Calling \"t\" on \"X\"").
+func (f *failure) requestError(what string, cause error) *backend.Error {
+	return &backend.Error{Code: f.code, Slug: f.slug, Message: what + " failed: " + f.detail, SuggestedFix: f.fix, Err: cause}
+}
+
 // sentence returns the detail as a sentence of its own (for test steps).
 func (f *failure) sentence() string { return capitalize(f.detail) }
 

@@ -256,6 +256,20 @@ func resultText(t *testing.T, res *mcp.CallToolResult) string {
 	return b.String()
 }
 
+// mustEcho calls the echo tool of connector id and fails the test unless
+// it answers "Echo: " + msg.
+func mustEcho(t *testing.T, h *harness, id, msg string) {
+	t.Helper()
+	res, err := h.Call(context.Background(), id, "echo", args(t, map[string]any{"message": msg}), nil)
+	noCanary(t, err)
+	if err != nil {
+		t.Fatalf("echo %q on %s: %v", msg, id, err)
+	}
+	if got := resultText(t, res); got != "Echo: "+msg {
+		t.Fatalf("echo %q on %s = %q", msg, id, got)
+	}
+}
+
 func args(t *testing.T, v any) json.RawMessage {
 	t.Helper()
 	b, err := json.Marshal(v)

@@ -2,6 +2,7 @@ package upstream
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -24,21 +25,38 @@ func TestExpiredSessionIsRecoveredTransparently(t *testing.T) {
 func testExpiredSession(t *testing.T, so testpeer.ServerOptions) {
 	srv := testpeer.NewServer(t, so)
 	h := newHarness(t, Options{KeepAlive: -1}, connector("c1", srv.URL, backend.TransportAuto))
-	ctx := context.Background()
-	if _, err := h.Call(ctx, "c1", "echo", args(t, map[string]any{"message": "one"}), nil); err != nil {
-		t.Fatal(err)
-	}
+	mustEcho(t, h, "c1", "one")
 	first := h.Status("c1").ConnectedAt
 	srv.ExpireSessions()
-	res, err := h.Call(ctx, "c1", "echo", args(t, map[string]any{"message": "two"}), nil)
-	if err != nil {
-		t.Fatalf("call after the server forgot the session: %v", err)
-	}
-	if resultText(t, res) != "Echo: two" {
-		t.Fatalf("echo = %q", resultText(t, res))
-	}
+	mustEcho(t, h, "c1", "two") // after the server forgot the session
 	if st := h.Status("c1"); st.State != backend.StateConnected || !st.ConnectedAt.After(first) {
 		t.Errorf("status = %+v, want a new connection", st)
+	}
+}
+
+// A tool listing on a session the server forgot says so (not "no MCP
+// endpoint at this URL", which the server's 404 alone would suggest), and
+// the next listing runs on a new session.
+func TestListingOnExpiredSessionIsExplained(t *testing.T) {
+	for _, so := range []testpeer.ServerOptions{{Transport: testpeer.StreamableHTTP, Legacy: true}, {Transport: testpeer.SSE}} {
+		t.Run(so.String(), func(t *testing.T) {
+			srv := testpeer.NewServer(t, so)
+			h := newHarness(t, Options{KeepAlive: -1}, connector("c1", srv.URL, backend.TransportAuto))
+			ctx := context.Background()
+			// Connect by a call; the connect's own listing is then the only
+			// one before the server forgets the session.
+			mustEcho(t, h, "c1", "one")
+			eventually(t, 10*time.Second, "the first listing", func() bool { return h.Status("c1").ToolCount == 4 })
+			srv.ExpireSessions()
+			_, err := h.RefreshTools(ctx, "c1")
+			var be *backend.Error
+			if !errors.As(err, &be) || be.Slug != "upstream_session_lost" || !strings.Contains(be.Message, "no longer knows Patchbay's session") {
+				t.Fatalf("listing on an expired session: err = %v", err)
+			}
+			if _, err := h.RefreshTools(ctx, "c1"); err != nil {
+				t.Fatalf("listing after the session was rebuilt: %v", err)
+			}
+		})
 	}
 }
 
@@ -77,9 +95,7 @@ func TestServerDownThenBack(t *testing.T) {
 			c.CallTimeoutSeconds = 5
 			h := newHarness(t, Options{}, c)
 			ctx := context.Background()
-			if _, err := h.Call(ctx, "c1", "echo", args(t, map[string]any{"message": "up"}), nil); err != nil {
-				t.Fatal(err)
-			}
+			mustEcho(t, h, "c1", "up")
 			srv.Stop()
 			start := time.Now()
 			_, err := h.Call(ctx, "c1", "echo", args(t, map[string]any{"message": "down"}), nil)
@@ -104,9 +120,7 @@ func TestServerDownThenBack(t *testing.T) {
 			eventually(t, 10*time.Second, "reconnected without a call", func() bool {
 				return h.Status("c1").State == backend.StateConnected
 			})
-			if _, err := h.Call(ctx, "c1", "echo", args(t, map[string]any{"message": "back"}), nil); err != nil {
-				t.Fatalf("call after recovery: %v", err)
-			}
+			mustEcho(t, h, "c1", "back") // after recovery
 		})
 	}
 }

@@ -98,30 +98,20 @@ type toolsChangedEvent struct {
 // the next use reconnects.
 func (c *conn) listFailed(ctx context.Context, s *session, err error, start time.Time) error {
 	name := s.connector.Name
-	if f := refusedSince(s, start); f != nil {
-		c.failSession(s, f)
-		return &backend.Error{Code: f.code, Slug: f.slug, Message: fmt.Sprintf("Listing the tools of %q failed: %s", name, f.detail),
-			SuggestedFix: f.fix, Err: s.red.Error(err)}
+	what := fmt.Sprintf("Listing the tools of %q", name)
+	cause := s.red.Error(err)
+	if f := c.refusal(s, start); f != nil {
+		return f.requestError(what, cause)
 	}
-	rpcErr := serverAnswer(err)
-	switch {
-	case ctx.Err() != nil:
+	if ctx.Err() != nil {
 		return contextEnded(ctx, fmt.Sprintf("listing the tools of %q", name))
-	case rpcErr != nil && !s.gone.Load():
+	}
+	if rpcErr := answered(s, err); rpcErr != nil {
 		return &backend.Error{Code: backend.EUNAVAILABLE, Slug: "upstream_error",
-			Message: fmt.Sprintf("%q could not list its tools: %s", name, s.red.String(rpcErr.Message)), Err: s.red.Error(err)}
+			Message: fmt.Sprintf("%q could not list its tools: %s", name, s.red.String(rpcErr.Message)), Err: cause}
 	}
-	f := diagnose(s.connector, err, s.rt.obs.snapshot(), c.m.opts.ConnectTimeout, s.red)
-	switch {
-	case f.state != backend.StateError:
-		c.failSession(s, f)
-	case f.slug == "upstream_server_error":
-		// An HTTP 5xx for this request: the session itself still works.
-	default:
-		c.lost(s, f.detail)
-	}
-	return &backend.Error{Code: f.code, Slug: f.slug, Message: fmt.Sprintf("Listing the tools of %q failed: %s", name, f.detail),
-		SuggestedFix: f.fix, Err: s.red.Error(err)}
+	f, _ := c.broken(s, err)
+	return f.requestError(what, cause)
 }
 
 // listTools lists every tool, following pagination.
