@@ -54,14 +54,8 @@ func TestEverythingEndToEnd(t *testing.T) {
 						}
 					}
 
-					res, err := h.Call(ctx, "e1", "echo", args(t, map[string]any{"message": "hello from Patchbay"}), nil)
-					if err != nil {
-						t.Fatalf("echo: %v", err)
-					}
-					if got := resultText(t, res); got != "Echo: hello from Patchbay" {
-						t.Errorf("echo = %q", got)
-					}
-					res, err = h.Call(ctx, "e1", "get-sum", args(t, map[string]any{"a": 19, "b": 23}), nil)
+					mustEcho(t, h, "e1", "hello from Patchbay")
+					res, err := h.Call(ctx, "e1", "get-sum", args(t, map[string]any{"a": 19, "b": 23}), nil)
 					if err != nil {
 						t.Fatalf("get-sum: %v", err)
 					}
@@ -95,9 +89,7 @@ func TestEverythingKillAndRestart(t *testing.T) {
 			c.CallTimeoutSeconds = int(callTimeout / time.Second)
 			h := newHarness(t, Options{KeepAlive: time.Second, BackoffInitial: 100 * time.Millisecond, BackoffMax: time.Second}, c)
 			ctx := context.Background()
-			if _, err := h.Call(ctx, "e1", "echo", args(t, map[string]any{"message": "before"}), nil); err != nil {
-				t.Fatal(err)
-			}
+			mustEcho(t, h, "e1", "before")
 
 			// A long call is running when the server dies.
 			progress := make(chan struct{}, 100)

@@ -40,14 +40,8 @@ func TestBothErasBothTransports(t *testing.T) {
 				if len(ch.Added) != 4 {
 					t.Fatalf("added %v, want the 4 tools", ch.Added)
 				}
-				res, err := h.Call(ctx, "c1", "echo", args(t, map[string]any{"message": "hi"}), nil)
-				if err != nil {
-					t.Fatalf("Call echo: %v", err)
-				}
-				if got := resultText(t, res); got != "Echo: hi" {
-					t.Errorf("echo = %q", got)
-				}
-				res, err = h.Call(ctx, "c1", "add", args(t, map[string]any{"a": 2, "b": 3}), nil)
+				mustEcho(t, h, "c1", "hi")
+				res, err := h.Call(ctx, "c1", "add", args(t, map[string]any{"a": 2, "b": 3}), nil)
 				if err != nil {
 					t.Fatalf("Call add: %v", err)
 				}
@@ -103,14 +97,7 @@ func TestAPIKeyInHeaderAndQuery(t *testing.T) {
 				c.Auth = backend.Auth{Type: backend.AuthAPIKey, APIKey: &a}
 				h := newHarness(t, Options{}, c)
 
-				res, err := h.Call(context.Background(), "c1", "echo", args(t, map[string]any{"message": "k"}), nil)
-				noCanary(t, err)
-				if err != nil {
-					t.Fatalf("Call: %v", err)
-				}
-				if resultText(t, res) != "Echo: k" {
-					t.Fatalf("echo = %q", resultText(t, res))
-				}
+				mustEcho(t, h, "c1", "k")
 				posts := 0
 				for _, r := range srv.Requests() {
 					if !r.Authorized {
@@ -277,9 +264,7 @@ func TestCallTimeout(t *testing.T) {
 	if d := time.Since(start); d > 10*time.Second {
 		t.Fatalf("the call took %s despite a 1s timeout", d)
 	}
-	if _, err := h.Call(context.Background(), "c1", "echo", args(t, map[string]any{"message": "after"}), nil); err != nil {
-		t.Fatalf("a timed-out call must not break the session: %v", err)
-	}
+	mustEcho(t, h, "c1", "after") // a timed-out call must not break the session
 }
 
 func TestConnectTimeout(t *testing.T) {
@@ -347,13 +332,9 @@ func TestOAuthTokensOnBothTransports(t *testing.T) {
 			c.Auth = backend.Auth{Type: backend.AuthOAuth, OAuth: &backend.OAuthAuth{}}
 			oa := &fakeOAuth{stale: canary + "-stale", good: canary + "-good"}
 			h := newHarness(t, Options{OAuth: oa}, c)
-			res, err := h.Call(context.Background(), "c1", "echo", args(t, map[string]any{"message": "o"}), nil)
-			noCanary(t, err)
-			if err != nil {
-				t.Fatalf("Call: %v", err)
-			}
-			if resultText(t, res) != "Echo: o" || oa.unauthorized != 1 || !strings.Contains(oa.lastChallenge, "Bearer") {
-				t.Errorf("result %q, unauthorized calls %d, challenge %q", resultText(t, res), oa.unauthorized, oa.lastChallenge)
+			mustEcho(t, h, "c1", "o")
+			if oa.unauthorized != 1 || !strings.Contains(oa.lastChallenge, "Bearer") {
+				t.Errorf("unauthorized calls %d, challenge %q", oa.unauthorized, oa.lastChallenge)
 			}
 		})
 	}
@@ -372,9 +353,7 @@ func TestKeyRevokedMidSession(t *testing.T) {
 				Value: &backend.Secret{Source: backend.SecretKeychain, Key: "key/api"}}}
 			h := newHarness(t, Options{}, c)
 			ctx := context.Background()
-			if _, err := h.Call(ctx, "c1", "echo", args(t, map[string]any{"message": "a"}), nil); err != nil {
-				t.Fatal(err)
-			}
+			mustEcho(t, h, "c1", "a")
 			srv.SetAPIKey("rotated")
 			_, err := h.Call(ctx, "c1", "echo", args(t, map[string]any{"message": "b"}), nil)
 			noCanary(t, err)
