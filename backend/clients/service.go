@@ -208,40 +208,49 @@ func entryPresent(c *Client, path, name string) bool {
 	return err == nil && ed.has(name)
 }
 
-// resolve returns the scope and file a request is about.
-func (s *Service) resolve(c *Client, scope, dir string) (string, string, string, error) {
+// scopeOf defaults a requested scope (the project one when a folder is
+// given) and checks that the client has it.
+func scopeOf(c *Client, scope, dir string) (string, error) {
 	if scope == "" {
 		scope = ScopeUser
 		if dir != "" {
 			scope = ScopeProject
 		}
 	}
-	switch scope {
-	case ScopeUser:
-		return scope, "", c.UserPath(s.env), nil
-	case ScopeProject:
-		var p backend.Problems
-		switch {
-		case !c.SupportsProject():
-			p.Add("scope", "%s has no project configuration; use the user scope", c.Name)
-		case strings.TrimSpace(dir) == "":
-			p.Add("project_dir", "is required for the project scope: the project's folder")
-		case !s.env.IsAbs(dir):
-			p.Add("project_dir", "must be an absolute path, not %q", dir)
-		}
-		if err := p.Err("request"); err != nil {
-			return "", "", "", err
-		}
-		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-			return "", "", "", backend.Errorf(backend.ENOTFOUND, "The project folder %s does not exist.", dir).
-				WithSlug("no_project_dir").WithFix("Pick the folder you open in " + c.Name + ".")
-		}
-		return scope, dir, c.ProjectPath(s.env, filepath.Clean(dir)), nil
-	default:
-		var p backend.Problems
+	var p backend.Problems
+	switch {
+	case scope != ScopeUser && scope != ScopeProject:
 		p.Add("scope", "must be user or project, not %q", scope)
-		return "", "", "", p.Err("request")
+	case scope == ScopeProject && !c.SupportsProject():
+		p.Add("scope", "%s has no project configuration; use the user scope", c.Name)
 	}
+	return scope, p.Err("request")
+}
+
+// resolve returns the scope and file a request is about.
+func (s *Service) resolve(c *Client, scope, dir string) (string, string, string, error) {
+	scope, err := scopeOf(c, scope, dir)
+	if err != nil {
+		return "", "", "", err
+	}
+	if scope == ScopeUser {
+		return scope, "", c.UserPath(s.env), nil
+	}
+	var p backend.Problems
+	switch {
+	case strings.TrimSpace(dir) == "":
+		p.Add("project_dir", "is required for the project scope: the project's folder")
+	case !s.env.IsAbs(dir):
+		p.Add("project_dir", "must be an absolute path, not %q", dir)
+	}
+	if err := p.Err("request"); err != nil {
+		return "", "", "", err
+	}
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return "", "", "", backend.Errorf(backend.ENOTFOUND, "The project folder %s does not exist.", dir).
+			WithSlug("no_project_dir").WithFix("Pick the folder you open in " + c.Name + ".")
+	}
+	return scope, dir, c.ProjectPath(s.env, filepath.Clean(dir)), nil
 }
 
 // conversation resolves a reference to a slug and a display name.

@@ -299,6 +299,18 @@ func TestSnippet(t *testing.T) {
 	if !strings.Contains(s.Snippet, `"type": "http"`) || s.Token != "" || f.tokens.live() != 0 {
 		t.Errorf("snippet: %+v", s)
 	}
+	// The project scope names the project's file and the client's own
+	// project option; a client without one refuses it.
+	s, err = f.svc.Snippet(ctx, "claude-code", SnippetRequest{Scope: ScopeProject})
+	if err != nil || s.ConfigPath != ".mcp.json" || !strings.Contains(s.Command, "--scope project") {
+		t.Errorf("project snippet: %+v %v", s, err)
+	}
+	if _, err := f.svc.Snippet(ctx, "windsurf", SnippetRequest{Scope: ScopeProject}); backend.ErrorCode(err) != backend.EINVALID {
+		t.Errorf("windsurf has no project scope: %v", err)
+	}
+	if _, err := f.svc.Snippet(ctx, "cursor", SnippetRequest{Scope: "global"}); backend.ErrorCode(err) != backend.EINVALID {
+		t.Errorf("unknown scope: %v", err)
+	}
 	s, err = f.svc.Snippet(ctx, "codex", SnippetRequest{IssueToken: true})
 	if err != nil || s.Token == "" || !strings.Contains(s.Snippet, s.Token) || s.Command != "" || f.tokens.live() != 1 {
 		t.Fatalf("codex snippet with a token: %+v %v", s, err)
@@ -309,8 +321,11 @@ func TestSnippet(t *testing.T) {
 	}
 	f.svc.env.GOOS = "windows"
 	s, _ = f.svc.Snippet(ctx, "gemini", SnippetRequest{})
-	if !strings.Contains(s.Command, `--header "Authorization: Bearer ^<PATCHBAY_TOKEN^>"`) && !strings.Contains(s.Command, `"Authorization: Bearer <PATCHBAY_TOKEN>"`) {
-		t.Errorf("windows command: %s", s.Command)
+	// cmd.exe on Windows: inside quotes < and > are literal, and a caret
+	// there would reach gemini.
+	if s.Command != `gemini mcp add --scope user --transport http --header "Authorization: Bearer <PATCHBAY_TOKEN>" patchbay http://127.0.0.1:47821/mcp` ||
+		s.Commands[ShellCmd] != s.Command || !strings.Contains(s.Commands[ShellPowerShell], `--header 'Authorization: Bearer <PATCHBAY_TOKEN>'`) {
+		t.Errorf("windows command: %s (%q)", s.Command, s.Commands)
 	}
 }
 

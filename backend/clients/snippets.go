@@ -76,7 +76,8 @@ type SnippetRequest struct {
 // SnippetResult is what to copy for manual setup.
 type SnippetResult struct {
 	Client string `json:"client"`
-	// Snippet is the configuration to merge into the client's file.
+	// Snippet is the configuration to merge into the client's file:
+	// ConfigPath, relative to the project's folder for the project scope.
 	Snippet string `json:"snippet"`
 	// Command is the client's own command line for this OS ("" when it
 	// has none); Commands has it for every shell.
@@ -99,20 +100,18 @@ func (s *Service) Snippet(ctx context.Context, id string, req SnippetRequest) (*
 	if err != nil {
 		return nil, err
 	}
-	scope := req.Scope
-	if scope == "" {
-		scope = ScopeUser
-	}
-	if scope != ScopeUser && scope != ScopeProject {
-		var p backend.Problems
-		p.Add("scope", "must be user or project, not %q", scope)
-		return nil, p.Err("request")
+	scope, err := scopeOf(c, req.Scope, "")
+	if err != nil {
+		return nil, err
 	}
 	slug, _, err := s.conversation(ctx, req.Conversation)
 	if err != nil {
 		return nil, err
 	}
 	res := &SnippetResult{Client: c.ID, ConfigPath: c.UserPath(s.env), Format: c.Format, Entry: EntryName(slug), Method: c.Method, Notes: c.Notes}
+	if scope == ScopeProject {
+		res.ConfigPath = c.ProjectPath(s.env, ".") // in whichever project it is for
+	}
 	token := TokenPlaceholder
 	if req.IssueToken && c.Method == MethodHTTP {
 		if s.tokens == nil {
