@@ -84,9 +84,6 @@ func (s *Service) Connect(ctx context.Context, id string, req ConnectRequest) (*
 	token := TokenPlaceholder
 	var issued *backend.ClientToken
 	if c.Method == MethodHTTP && !req.DryRun && !res.NeedsConfirmation {
-		if s.tokens == nil {
-			return nil, backend.Errorf(backend.EUNAVAILABLE, "Client tokens are not available in this mode.")
-		}
 		if token, issued, err = s.tokens.IssueToken(ctx, s.tokenLabel(c, scope, dir), c.ID); err != nil {
 			return nil, err
 		}

@@ -20,7 +20,8 @@ import (
 // client's setup changed, so open Clients screens refresh.
 const EventClientsChanged = "clients.changed"
 
-// Options configure a Service.
+// Options configure a Service. KV, Tokens, Conversations, BaseURL and
+// BackupDir are required.
 type Options struct {
 	KV            KV
 	Tokens        backend.TokenService
@@ -81,9 +82,6 @@ func New(o Options) *Service {
 	}
 	if s.log == nil {
 		s.log = slog.Default()
-	}
-	if s.baseURL == nil {
-		s.baseURL = func() string { return "http://127.0.0.1:47821" }
 	}
 	if s.host == "" {
 		s.host, _ = os.Hostname()
@@ -258,9 +256,6 @@ func (s *Service) conversation(ctx context.Context, ref string) (slug, name stri
 	if ref == "" {
 		ref = backend.DefaultConversationSlug
 	}
-	if s.convs == nil {
-		return ref, ref, nil
-	}
 	c, err := s.convs.GetConversation(ctx, ref)
 	if err != nil {
 		return "", "", err
@@ -301,7 +296,7 @@ func (s *Service) tokenLabel(c *Client, scope, dir string) string {
 }
 
 func (s *Service) revoke(ctx context.Context, id string) bool {
-	if id == "" || s.tokens == nil {
+	if id == "" {
 		return false
 	}
 	err := s.tokens.RevokeToken(context.WithoutCancel(ctx), id)
@@ -313,9 +308,6 @@ func (s *Service) revoke(ctx context.Context, id string) bool {
 }
 
 func (s *Service) tokenExists(ctx context.Context, id string) bool {
-	if s.tokens == nil {
-		return false
-	}
 	list, err := s.tokens.ListTokens(ctx)
 	if err != nil {
 		return false

@@ -24,8 +24,6 @@ package clients
 import (
 	"context"
 	"runtime"
-
-	"github.com/patchbay/patchbay/backend"
 )
 
 // TokenPlaceholder stands for a client token in snippets built without one.
@@ -114,9 +112,6 @@ func (s *Service) Snippet(ctx context.Context, id string, req SnippetRequest) (*
 	}
 	token := TokenPlaceholder
 	if req.IssueToken && c.Method == MethodHTTP {
-		if s.tokens == nil {
-			return nil, backend.Errorf(backend.EUNAVAILABLE, "Client tokens are not available in this mode.")
-		}
 		value, tok, err := s.tokens.IssueToken(ctx, s.tokenLabel(c, ScopeUser, "")+" (manual setup)", c.ID)
 		if err != nil {
 			return nil, err
