@@ -40,7 +40,7 @@ func (m *Manager) Token(ctx context.Context, c *backend.Connector) (string, erro
 	if tok == nil {
 		return "", notSignedIn(st, c)
 	}
-	if tok.fresh(m.now()) {
+	if tok.fresh(time.Now()) {
 		return tok.AccessToken, nil
 	}
 	tok, err = m.refreshLocked(ctx, st, c, tok)
@@ -87,10 +87,10 @@ func (m *Manager) rejected(ctx context.Context, c *backend.Connector, sent, wwwA
 		st.challenge = wwwAuthenticate
 	}
 	if ci.err == "insufficient_scope" {
-		scopes := m.noteStepUp(ctx, st, c, ci.scopes)
+		m.noteStepUp(ctx, st, c, ci.scopes)
 		st.unlock()
 		opened := m.startStepUp(c)
-		return "", errStepUp(c, scopes, opened)
+		return "", errStepUp(c, ci.scopes, opened)
 	}
 	defer st.unlock()
 	tok, err := m.loadLocked(ctx, st, c)
@@ -103,7 +103,7 @@ func (m *Manager) rejected(ctx context.Context, c *backend.Connector, sent, wwwA
 	switch {
 	case sent != "" && sent != tok.AccessToken:
 		return tok.AccessToken, nil // replaced since that request was sent
-	case sent == "" && m.now().Sub(st.changedAt) < recentChange:
+	case sent == "" && time.Since(st.changedAt) < recentChange:
 		return tok.AccessToken, nil // probably replaced since; see recentChange
 	}
 	tok, err = m.refreshLocked(ctx, st, c, tok)
@@ -186,7 +186,7 @@ func (m *Manager) refreshLocked(ctx context.Context, st *connState, c *backend.C
 		// spent, and losing both would force a sign-in.
 		m.log.Warn("saving the refreshed OAuth token failed", "connector_id", c.ID, "error", backend.ErrorMessage(err))
 	}
-	st.tok, st.changedAt, st.why = nt, m.now(), ""
+	st.tok, st.changedAt, st.why = nt, time.Now(), ""
 	m.log.Info("refreshed the OAuth token", "connector", c.Name, "connector_id", c.ID,
 		"expires_in", nt.Expiry.Sub(nt.ObtainedAt).Round(time.Second), "rotated", rotated)
 	return nt, nil
@@ -208,7 +208,7 @@ func (m *Manager) dropLocked(ctx context.Context, st *connState, c *backend.Conn
 
 // noteStepUp records the scopes an insufficient_scope answer asked for,
 // together with those already granted, for the next sign-in.
-func (m *Manager) noteStepUp(ctx context.Context, st *connState, c *backend.Connector, asked []string) []string {
+func (m *Manager) noteStepUp(ctx context.Context, st *connState, c *backend.Connector, asked []string) {
 	var scopes []string
 	if tok, _ := m.loadLocked(ctx, st, c); tok != nil {
 		scopes = strings.Fields(tok.Scope)
@@ -218,11 +218,10 @@ func (m *Manager) noteStepUp(ctx context.Context, st *connState, c *backend.Conn
 			scopes = append(scopes, s)
 		}
 	}
-	if md := m.loadMetadata(ctx, c); md != nil {
-		md.StepUpScopes = scopes
-		m.saveMetadata(ctx, c, md)
-	} else {
-		m.saveMetadata(ctx, c, &metadata{StepUpScopes: scopes})
+	md := m.loadMetadata(ctx, c)
+	if md == nil {
+		md = &metadata{}
 	}
-	return asked
+	md.StepUpScopes = scopes
+	m.saveMetadata(ctx, c, md)
 }

@@ -70,13 +70,9 @@ func errNoRegistration(c *backend.Connector, redirectURI string) *backend.Error 
 }
 
 func errPortBusy(ports []int) *backend.Error {
-	list := make([]string, len(ports))
-	for i, p := range ports {
-		list[i] = fmt.Sprint(p)
-	}
-	what := "port " + list[0] + " is"
+	what := "port " + joinInts(ports) + " is"
 	if len(ports) > 1 {
-		what = "ports " + strings.Join(list, ", ") + " are"
+		what = "ports " + joinInts(ports) + " are"
 	}
 	return backend.Errorf(backend.ECONFLICT, "Cannot receive the sign-in: redirect %s in use by another program.", what).
 		WithSlug("oauth_port_busy").

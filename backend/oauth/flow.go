@@ -25,7 +25,6 @@ const (
 // runs gets the same Flow, so two windows (or a window and the CLI) never
 // race two sign-ins.
 type Flow struct {
-	ConnectorID string
 	// AuthorizationURL is the address the browser was sent to;
 	// RedirectURI is where the provider sends it back. Both are set when
 	// Login returns.
@@ -38,7 +37,6 @@ type Flow struct {
 	done     chan struct{} // closed when the sign-in ended
 	setupErr error         // why setup failed (written before ready is closed)
 	err      error         // the outcome (written before done is closed)
-	started  time.Time
 
 	mu     sync.Mutex
 	status FlowStatus
@@ -57,15 +55,6 @@ type FlowStatus struct {
 	Code string `json:"code,omitempty"`
 	Slug string `json:"slug,omitempty"`
 	Fix  string `json:"suggested_fix,omitempty"`
-}
-
-// Done is closed when the sign-in has ended.
-func (f *Flow) Done() <-chan struct{} { return f.done }
-
-// Err is the outcome once Done is closed: nil when signed in.
-func (f *Flow) Err() error {
-	<-f.done
-	return f.err
 }
 
 // Wait waits for the sign-in to end or ctx to be done.
@@ -128,9 +117,8 @@ func (m *Manager) startFlow(c *backend.Connector) (*Flow, bool, error) {
 	if m.ctx.Err() != nil {
 		return nil, false, errCancelled(c)
 	}
-	f := &Flow{ConnectorID: c.ID, ready: make(chan struct{}), done: make(chan struct{}), started: m.now()}
+	f := &Flow{ready: make(chan struct{}), done: make(chan struct{}), status: FlowStatus{State: "starting", StartedAt: time.Now()}}
 	f.ctx, f.cancel = context.WithCancel(m.ctx)
-	f.status = FlowStatus{State: "starting", StartedAt: f.started}
 	m.flows[c.ID] = f
 	m.wg.Add(1)
 	go m.runFlow(f, c.Clone())
@@ -147,11 +135,11 @@ func (m *Manager) startStepUp(c *backend.Connector) bool {
 		m.mu.Unlock()
 		return true
 	}
-	if t, ok := m.stepUps[c.ID]; ok && m.now().Sub(t) < time.Minute {
+	if t, ok := m.stepUps[c.ID]; ok && time.Since(t) < time.Minute {
 		m.mu.Unlock()
 		return false
 	}
-	m.stepUps[c.ID] = m.now()
+	m.stepUps[c.ID] = time.Now()
 	m.mu.Unlock()
 	_, _, err := m.startFlow(c)
 	return err == nil
@@ -312,7 +300,7 @@ func (m *Manager) complete(ctx context.Context, f *Flow, c *backend.Connector, s
 	if err := m.saveSecretJSON(ctx, tokenKey(c.ID), ts); err != nil {
 		return fmt.Errorf("saving the tokens: %w", err)
 	}
-	st.tok, st.loaded, st.changedAt, st.why, st.challenge = ts, true, m.now(), "", ""
+	st.tok, st.loaded, st.changedAt, st.why, st.challenge = ts, true, time.Now(), "", ""
 	return nil
 }
 
@@ -344,7 +332,7 @@ func requestScopes(o *backend.OAuthAuth, md *metadata) []string {
 // finish records the outcome, tells everyone, and ends the flow.
 func (m *Manager) finish(f *Flow, c *backend.Connector, err error) {
 	f.mu.Lock()
-	f.status.EndedAt = m.now()
+	f.status.EndedAt = time.Now()
 	ev := ProgressEvent{ConnectorID: c.ID, RedirectURI: f.status.RedirectURI}
 	if err == nil {
 		f.status.State, f.status.Message = StepDone, fmt.Sprintf("Signed in to %q.", c.Name)

@@ -29,9 +29,6 @@ type Options struct {
 	// Opener opens the authorization URL in a browser. The default,
 	// DefaultOpener, honours $BROWSER and falls back to the system browser.
 	Opener func(url string) error
-	// HTTPClient makes the requests to authorization servers. The default
-	// has a 30-second timeout and keeps go-sdk's discovery protections.
-	HTTPClient *http.Client
 	// SignInTimeout bounds how long a sign-in waits for the browser to come
 	// back (default 5 minutes).
 	SignInTimeout time.Duration
@@ -39,10 +36,6 @@ type Options struct {
 	// sign-out, so that the connector's session can reconnect or close.
 	OnSignIn  func(connectorID string)
 	OnSignOut func(connectorID string)
-	// Getenv resolves ${ENV} client secrets (default os.LookupEnv).
-	Getenv func(string) (string, bool)
-	// Now is the clock (default time.Now).
-	Now func() time.Time
 	// UserAgent identifies Patchbay to authorization servers.
 	UserAgent string
 }
@@ -110,26 +103,20 @@ func New(o Options) *Manager {
 	if o.SignInTimeout <= 0 {
 		o.SignInTimeout = 5 * time.Minute
 	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
 	if o.UserAgent == "" {
 		o.UserAgent = "Patchbay"
 	}
-	m := &Manager{opts: o, log: o.Logger, pub: o.Publisher,
+	m := &Manager{opts: o, log: o.Logger, pub: o.Publisher, hc: newHTTPClient(),
 		conns: map[string]*connState{}, flows: map[string]*Flow{}, last: map[string]*FlowStatus{}, stepUps: map[string]time.Time{}}
-	m.hc = o.HTTPClient
-	if m.hc == nil {
-		m.hc = defaultHTTPClient()
-	}
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	return m
 }
 
-// defaultHTTPClient returns a client whose transport has no dialer of its
-// own, so that go-sdk's discovery helpers keep their SSRF protections
-// (private addresses refused, loopback allowed).
-func defaultHTTPClient() *http.Client {
+// newHTTPClient returns the client for requests to authorization servers.
+// Its transport has no dialer of its own, so that go-sdk's discovery
+// helpers keep their SSRF protections (private addresses refused, loopback
+// allowed).
+func newHTTPClient() *http.Client {
 	return &http.Client{
 		Timeout: 30 * time.Second,
 		Transport: &http.Transport{
@@ -142,8 +129,6 @@ func defaultHTTPClient() *http.Client {
 		},
 	}
 }
-
-func (m *Manager) now() time.Time { return m.opts.Now() }
 
 // state returns connector id's in-memory state, creating it.
 func (m *Manager) state(id string) *connState {
@@ -178,9 +163,7 @@ func (m *Manager) Forget(id string) {
 func (m *Manager) Close() error {
 	m.cancel()
 	m.wg.Wait()
-	if t, ok := m.hc.Transport.(*http.Transport); ok && m.opts.HTTPClient == nil {
-		t.CloseIdleConnections()
-	}
+	m.hc.CloseIdleConnections()
 	return nil
 }
 

@@ -37,11 +37,7 @@ func (m *Manager) clientFor(ctx context.Context, c *backend.Connector, md *metad
 	if o.ClientID != "" {
 		cl := &client{ID: o.ClientID, Method: o.TokenAuthMethod}
 		if o.ClientSecret.IsSet() {
-			getenv := m.opts.Getenv
-			if getenv == nil {
-				getenv = os.LookupEnv
-			}
-			secret, err := backend.ResolveSecret(ctx, m.opts.Secrets, getenv, o.ClientSecret)
+			secret, err := backend.ResolveSecret(ctx, m.opts.Secrets, os.LookupEnv, o.ClientSecret)
 			if err != nil {
 				return nil, fmt.Errorf("client secret: %w", err)
 			}
@@ -64,7 +60,7 @@ func (m *Manager) clientFor(ctx context.Context, c *backend.Connector, md *metad
 	if err != nil {
 		return nil, err
 	}
-	if found && issuersEqual(ci.Issuer, md.Issuer) && (redirectURI == "" || ci.usableFor(md, redirectURI, m.now())) {
+	if found && issuersEqual(ci.Issuer, md.Issuer) && (redirectURI == "" || ci.usableFor(md, redirectURI, time.Now())) {
 		return &client{ID: ci.ClientID, Secret: ci.ClientSecret, Method: ci.TokenAuthMethod, Dynamic: true}, nil
 	}
 	if !register {
@@ -158,7 +154,7 @@ func (m *Manager) register(ctx context.Context, c *backend.Connector, md *metada
 		ClientID: reg.ClientID, ClientSecret: reg.ClientSecret, TokenAuthMethod: reg.TokenEndpointAuthMethod,
 		RedirectURIs: reg.RedirectURIs, RegistrationClientURI: reg.RegistrationClientURI,
 		RegistrationAccessToken: reg.RegistrationAccessToken,
-		Issuer:                  md.Issuer, RegistrationURL: md.RegistrationURL, RegisteredAt: m.now().UTC(),
+		Issuer:                  md.Issuer, RegistrationURL: md.RegistrationURL, RegisteredAt: time.Now().UTC(),
 	}
 	if len(ci.RedirectURIs) == 0 {
 		ci.RedirectURIs = meta.RedirectURIs

@@ -147,7 +147,7 @@ func (m *Manager) saveMetadata(ctx context.Context, c *backend.Connector, md *me
 		return
 	}
 	md.Config = fingerprint(c)
-	md.UpdatedAt = m.now().UTC()
+	md.UpdatedAt = time.Now().UTC()
 	if err := m.opts.KV.PutKV(ctx, kvNamespace, metadataKey(c.ID), md); err != nil {
 		m.log.Warn("saving OAuth metadata failed", "connector_id", c.ID, "error", err)
 	}
