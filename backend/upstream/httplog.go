@@ -15,16 +15,12 @@ import (
 
 // exchange is what the RoundTripper saw of one HTTP request.
 type exchange struct {
-	Method      string
 	Status      int // 0 when no reply came
 	StatusText  string
 	ContentType string
-	// WWWAuthenticate is the challenge of a 401/403.
-	WWWAuthenticate string
 	// Body is a short, redacted, single-line excerpt of a failed reply:
 	// the JSON-RPC error message when there is one, else the text.
 	Body string
-	Err  error
 	At   time.Time
 }
 
@@ -72,15 +68,13 @@ func newHTTPLog() *httpLog { return &httpLog{} }
 
 // record notes a reply; for a failed one it keeps an excerpt of the body and
 // puts the bytes back for go-sdk to read.
-func (l *httpLog) record(r *http.Request, resp *http.Response, red *redactor) exchange {
+func (l *httpLog) record(resp *http.Response, red *redactor) exchange {
 	ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	ex := exchange{
-		Method:          r.Method,
-		Status:          resp.StatusCode,
-		StatusText:      http.StatusText(resp.StatusCode),
-		ContentType:     ct,
-		WWWAuthenticate: resp.Header.Get("WWW-Authenticate"),
-		At:              time.Now(),
+		Status:      resp.StatusCode,
+		StatusText:  http.StatusText(resp.StatusCode),
+		ContentType: ct,
+		At:          time.Now(),
 	}
 	if !ex.ok() {
 		peek, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
@@ -90,33 +84,42 @@ func (l *httpLog) record(r *http.Request, resp *http.Response, red *redactor) ex
 		}{io.MultiReader(bytes.NewReader(peek), resp.Body), resp.Body}
 		ex.Body = red.String(excerpt(peek, ct))
 	}
+	// Most replies are kept nowhere: copy ex only for a slot that keeps
+	// it, once (diagnose compares the slots' pointers).
+	var kept *exchange
+	keep := func() *exchange {
+		if kept == nil {
+			kept = new(exchange)
+			*kept = ex
+		}
+		return kept
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	e := ex
 	if l.v.first == nil {
-		l.v.first = &e
+		l.v.first = keep()
 	}
 	switch {
 	case ex.ok() && ex.mcpContent():
 		if l.v.firstM == nil {
-			l.v.firstM = &e
+			l.v.firstM = keep()
 		}
 	case ex.ok():
-		l.v.notMCP = &e
+		l.v.notMCP = keep()
 	default:
-		l.v.last = &e
+		l.v.last = keep()
 		if ex.Status == http.StatusUnauthorized || ex.Status == http.StatusForbidden {
-			l.v.auth = &e
+			l.v.auth = keep()
 		}
 	}
 	return ex
 }
 
 // failed notes a request that got no reply.
-func (l *httpLog) failed(r *http.Request, err error) {
+func (l *httpLog) failed(err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.v.last = &exchange{Method: r.Method, Err: err, At: time.Now()}
+	l.v.last = &exchange{At: time.Now()}
 	if s := asSignIn(err); s != nil {
 		l.v.signIn = s
 	}

@@ -32,8 +32,12 @@ func newRedactor(secrets ...string) *redactor {
 	return r
 }
 
-// add registers secrets together with the forms they take in URLs.
+// add registers secrets together with the forms they take in URLs. Known
+// secrets cost only a read lock: every OAuth request adds its token.
 func (r *redactor) add(secrets ...string) {
+	if r.knows(secrets) {
+		return
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, s := range secrets {
@@ -47,6 +51,17 @@ func (r *redactor) add(secrets ...string) {
 		}
 	}
 	slices.SortFunc(r.secrets, func(a, b string) int { return len(b) - len(a) })
+}
+
+func (r *redactor) knows(secrets []string) bool {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	for _, s := range secrets {
+		if len(s) >= minSecretLen && !slices.Contains(r.secrets, s) {
+			return false
+		}
+	}
+	return true
 }
 
 // String returns s with every secret replaced.

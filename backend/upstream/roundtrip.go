@@ -44,7 +44,7 @@ type authTransport struct {
 	transport string // backend.TransportSSE or TransportStreamableHTTP
 	userAgent string
 	red       *redactor
-	log       *slog.Logger
+	log       *slog.Logger // redacts every attribute (newRedactLogger)
 	obs       *httpLog
 	events    transportEvents // may be nil (connection tests)
 	// life ends with the session (or with a failed connection attempt).
@@ -89,7 +89,7 @@ func (t *authTransport) RoundTrip(req *http.Request) (resp *http.Response, err e
 			if backend.ErrorCode(err) == backend.EUNAUTHORIZED {
 				err = &signInError{cause: err}
 			}
-			t.obs.failed(r, err)
+			t.obs.failed(err)
 			return nil, t.red.Error(err)
 		}
 		t.red.add(token)
@@ -98,16 +98,17 @@ func (t *authTransport) RoundTrip(req *http.Request) (resp *http.Response, err e
 	start := time.Now()
 	resp, err = t.base.RoundTrip(r)
 	if err != nil {
-		t.obs.failed(r, err)
-		t.log.Debug("upstream request failed", "method", r.Method, "url", t.red.String(r.URL.String()), "error", t.red.String(err.Error()))
+		t.obs.failed(err)
+		// The logger redacts; r.URL and err are formatted only when debug
+		// logging is on.
+		t.log.Debug("upstream request failed", "method", r.Method, "url", r.URL, "error", err)
 		return nil, t.red.Error(err)
 	}
 	if t.oauth != nil && (resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden) {
 		resp = t.retryAuthorized(r, resp)
 	}
-	t.log.Debug("upstream request", "method", r.Method, "url", t.red.String(r.URL.String()),
-		"status", resp.StatusCode, "duration", time.Since(start))
-	ex := t.obs.record(r, resp, t.red)
+	t.log.Debug("upstream request", "method", r.Method, "url", r.URL, "status", resp.StatusCode, "duration", time.Since(start))
+	ex := t.obs.record(resp, t.red)
 	// Requests that name a session: Streamable HTTP sends its header, the
 	// SSE transport posts to a per-session URL.
 	namesSession := r.Header.Get("Mcp-Session-Id") != "" || t.transport == backend.TransportSSE && r.Method == http.MethodPost

@@ -1,6 +1,7 @@
 package upstream
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"net/http"
@@ -69,5 +70,35 @@ func TestAuthTransportDecoratesEveryRequest(t *testing.T) {
 				t.Error("the caller's request was modified")
 			}
 		})
+	}
+}
+
+// constOAuth hands out one token.
+type constOAuth string
+
+func (c constOAuth) Token(context.Context, *backend.Connector) (string, error) { return string(c), nil }
+func (c constOAuth) Unauthorized(context.Context, *backend.Connector, string) (string, error) {
+	return string(c), nil
+}
+
+// BenchmarkRoundTrip is the per-request cost of the auth transport with an
+// OAuth token, a secret header and logging at the default level.
+func BenchmarkRoundTrip(b *testing.B) {
+	red := newRedactor(canary + "-header")
+	c := &backend.Connector{Name: "x", Auth: backend.Auth{Type: backend.AuthOAuth}}
+	rt := &authTransport{
+		base: &captureRT{}, connector: c, userAgent: "Patchbay/1", red: red, obs: newHTTPLog(),
+		log:   newRedactLogger(slog.New(slog.NewTextHandler(io.Discard, nil)), red),
+		oauth: constOAuth(canary + "-token"), creds: credentials{headers: []headerValue{{"X-Secret", canary + "-header"}}},
+		transport: backend.TransportStreamableHTTP, life: context.Background(),
+	}
+	req, _ := http.NewRequest("POST", "http://h/mcp", nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		resp, err := rt.RoundTrip(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		resp.Body.Close()
 	}
 }
