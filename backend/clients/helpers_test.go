@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/patchbay/patchbay/backend"
 )
@@ -126,7 +125,6 @@ func newFixture(t *testing.T) *fixture {
 		Env:       env,
 		Binary:    func() (string, error) { return testBinary, nil },
 		Hostname:  "testhost",
-		Now:       func() time.Time { return time.Now() },
 	})
 	return f
 }

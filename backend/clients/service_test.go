@@ -405,9 +405,18 @@ func TestTokenOnlyInTheClientsFile(t *testing.T) {
 	if value == "" || !bytes.Contains(file, []byte(value)) {
 		t.Fatal("the token is not in the client's file")
 	}
-	st, _ := f.svc.List(ctx)
-	d, _ := f.svc.Disconnect(ctx, "gemini", DisconnectRequest{})
-	u, _ := f.svc.Undo(ctx, "gemini", UndoRequest{})
+	st, err := f.svc.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := f.svc.Disconnect(ctx, "gemini", DisconnectRequest{})
+	if err != nil || !d.Removed {
+		t.Fatalf("disconnect: %+v %v", d, err)
+	}
+	u, err := f.svc.Undo(ctx, "gemini", UndoRequest{})
+	if err != nil || !u.Restored || !strings.Contains(u.Diff, backend.TokenHint(value)) {
+		t.Fatalf("undo (its diff puts the token back, as a hint): %+v %v", u, err)
+	}
 	for what, v := range map[string]any{"connect answer": res, "list": st, "disconnect answer": d, "undo answer": u} {
 		b, _ := json.Marshal(v)
 		if bytes.Contains(b, []byte(value)) {
