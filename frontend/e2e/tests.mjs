@@ -219,6 +219,42 @@ export const tests = [
     },
   ],
   [
+    'connected clients show on the Conversations screen as they come and go',
+    async ({ page, base, mcpClient, state }) => {
+      await go(page, base, '/conversations');
+      const rows = page.getByTestId('sessions').locator('tbody tr');
+      await visible(rows.filter({ hasText: 'e2e-ts-client' }), 'the connected client');
+      const before = await rows.count();
+      const second = await mcpClient(state.token);
+      await eventually('a second client, live', async () => (await rows.count()) === before + 1);
+      await second.transport.terminateSession();
+      await second.close();
+      await eventually('the second client gone, live', async () => (await rows.count()) === before);
+    },
+  ],
+  [
+    'create a conversation, switch a connector on in it, and delete it',
+    async ({ page, base, api, state }) => {
+      await go(page, base, '/conversations');
+      await page.getByLabel('New conversation').fill('Research');
+      await page.getByRole('button', { name: 'Create', exact: true }).click();
+      await eventually('the new conversation', async () => page.url().endsWith('#/conversations/research'));
+      await visible(page.getByRole('heading', { name: 'Research' }), 'its heading');
+      const url = await page.getByTestId('endpoint-url').textContent();
+      assert(url === `${base}/mcp/research`, `its own endpoint: ${url}`);
+      const sw = page.locator(`#tg-${state.connectorId}`);
+      assert(!(await sw.isChecked()), 'a new conversation starts with its connectors off');
+      await sw.check();
+      await eventually('the connector on in Research', async () =>
+        (await api('GET', '/api/v1/conversations/research')).connectors.includes(state.connectorId));
+      await page.getByRole('button', { name: 'Delete', exact: true }).click();
+      await page.getByRole('alertdialog').getByRole('button', { name: 'Delete conversation' }).click();
+      await eventually('deleted', async () => !(await api('GET', '/api/v1/conversations')).some((c) => c.slug === 'research'));
+      const side = page.getByRole('navigation', { name: 'Conversations' });
+      await eventually('gone from the list', async () => (await side.getByText('Research').count()) === 0);
+    },
+  ],
+  [
     'find the call in Activity, live, and open it',
     async ({ page, base, shot }) => {
       await go(page, base, '/activity');
@@ -331,6 +367,20 @@ export const tests = [
       await eventually('saved', async () => (await api('GET', '/api/v1/settings')).approval_timeout_seconds === 90);
       await page.evaluate(() => document.querySelector('main')?.scrollTo(0, 0));
       await shot('settings');
+    },
+  ],
+  [
+    'a token issued elsewhere shows in Settings at once, and revoking it asks first',
+    async ({ page, base, api }) => {
+      await go(page, base, '/settings');
+      await visible(page.getByRole('heading', { name: 'Client tokens' }), 'the tokens section');
+      const t = await api('POST', '/api/v1/tokens', { label: 'e2e revoke me' });
+      const row = page.getByRole('row').filter({ hasText: 'e2e revoke me' });
+      await visible(row, 'the new token, live');
+      await row.getByRole('button', { name: 'Revoke' }).click();
+      await page.getByRole('alertdialog').getByRole('button', { name: 'Revoke token' }).click();
+      await row.waitFor({ state: 'detached' });
+      assert(!(await api('GET', '/api/v1/tokens')).some((x) => x.id === t.id), 'the token is revoked');
     },
   ],
   [

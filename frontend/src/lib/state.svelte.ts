@@ -52,6 +52,12 @@ export function applyTheme(theme: string | undefined) {
   else delete root.dataset.theme;
 }
 
+/** setSettings keeps the settings the API answered with and applies the theme. */
+export function setSettings(s: Settings) {
+  app.settings = s;
+  applyTheme(s.theme);
+}
+
 let reloadTimer: ReturnType<typeof setTimeout> | undefined;
 
 export async function loadConnectors() {
@@ -61,6 +67,21 @@ export async function loadConnectors() {
   } catch (err) {
     app.connectorsError = toApiError(err);
   }
+}
+
+/**
+ * putConnector and dropConnector show a change the API just answered with;
+ * its change event reloads the list soon after.
+ */
+export function putConnector(v: ConnectorView) {
+  if (!app.connectors) return;
+  const i = app.connectors.findIndex((c) => c.id === v.id);
+  if (i < 0) app.connectors.push(v);
+  else app.connectors[i] = v;
+}
+
+export function dropConnector(id: string) {
+  app.connectors = app.connectors?.filter((c) => c.id !== id) ?? null;
 }
 
 /** reloadConnectors coalesces bursts of change events into one request. */
@@ -89,8 +110,7 @@ export async function loadApprovals() {
 
 export async function loadSettings() {
   try {
-    app.settings = await api.getSettings();
-    applyTheme(app.settings.theme);
+    setSettings(await api.getSettings());
   } catch {
     // Settings screen shows its own error.
   }
@@ -118,8 +138,7 @@ function onEvent(e: { type: string; data: any }) {
       app.approvals = app.approvals.filter((x) => x.id !== e.data?.id);
       break;
     case 'settings.changed':
-      app.settings = e.data as Settings;
-      applyTheme(app.settings?.theme);
+      setSettings(e.data as Settings);
       break;
   }
 }
