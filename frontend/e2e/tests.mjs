@@ -256,7 +256,7 @@ export const tests = [
   ],
   [
     'find the call in Activity, live, and open it',
-    async ({ page, base, shot }) => {
+    async ({ page, base, shot, state }) => {
       await go(page, base, '/activity');
       const row = page.locator('[data-testid="activity-row"][data-tool="echo"][data-outcome="ok"]');
       await visible(row, 'the approved echo call', 20000);
@@ -271,12 +271,20 @@ export const tests = [
       await shot('activity-detail');
       await page.keyboard.press('Escape');
       await detail.waitFor({ state: 'detached' });
-      // Live: a new call appears without a reload.
-      const before = await page.locator('[data-testid="activity-row"]').count();
-      await page.getByLabel('Search').fill('echo');
-      await sleep(400);
+      // Live: a call made now appears without a reload.
+      const { tools } = await state.client.listTools();
+      const sum = tools.find((t) => t.name.endsWith('_get-sum'));
+      assert(sum, `the client sees get-sum (read-only, so allowed), got: ${tools.map((t) => t.name).join(', ')}`);
+      await state.client.callTool({ name: sum.name, arguments: { a: 2, b: 3 } });
+      await visible(page.locator('[data-testid="activity-row"][data-tool="get-sum"][data-outcome="ok"]'), 'the new call, live');
+      // The search narrows the list: only one call asked to be denied.
+      const rows = page.locator('[data-testid="activity-row"]');
+      assert((await rows.count()) >= 3, `three calls listed, got ${await rows.count()}`);
+      await page.getByLabel('Search').fill('please deny me');
+      await eventually('the search narrows the list', async () =>
+        (await rows.count()) === 1 && (await rows.first().getAttribute('data-outcome')) === 'denied');
       await page.getByLabel('Search').fill('');
-      await eventually('list reloaded', async () => (await page.locator('[data-testid="activity-row"]').count()) === before);
+      await eventually('all calls again', async () => (await rows.count()) >= 3);
     },
   ],
   [
