@@ -113,7 +113,7 @@ func (s *Service) Connect(ctx context.Context, id string, req ConnectRequest) (*
 	if err := validAfter(c, path, before, after, existed); err != nil {
 		return fail(err)
 	}
-	res.Diff = redactTokens(UnifiedDiff(path, before, after, existed, true))
+	res.Diff = redactTokens(unifiedDiff(path, before, after, existed, true))
 
 	switch {
 	case res.NeedsConfirmation:
@@ -230,7 +230,7 @@ func (s *Service) Disconnect(ctx context.Context, id string, req DisconnectReque
 			afterExists = false // Patchbay created the file and nothing else is in it
 		}
 	}
-	res.Diff = redactTokens(UnifiedDiff(path, before, after, existed, afterExists))
+	res.Diff = redactTokens(unifiedDiff(path, before, after, existed, afterExists))
 	if req.DryRun {
 		res.Message = "This is what disconnecting would change; nothing was written."
 		return res, nil
@@ -310,7 +310,7 @@ func (s *Service) Undo(ctx context.Context, id string, req UndoRequest) (*UndoRe
 	if err != nil {
 		return nil, err
 	}
-	res.Diff = redactTokens(UnifiedDiff(ch.ConfigPath, cur, want, curExists, existed))
+	res.Diff = redactTokens(unifiedDiff(ch.ConfigPath, cur, want, curExists, existed))
 	if hashBytes(cur, curExists) != ch.Written && !req.Force {
 		res.NeedsConfirmation = true
 		res.Message = fmt.Sprintf("%s changed since Patchbay's %s on %s (perhaps %s itself saved it). Undo would throw those changes away; undo again with force to do it anyway.",

@@ -8,9 +8,9 @@ import (
 	"github.com/patchbay/patchbay/backend"
 )
 
-// UnifiedDiff returns a unified diff (3 lines of context) from before to
+// unifiedDiff returns a unified diff (3 lines of context) from before to
 // after, or "" when they are equal. A missing file is named /dev/null.
-func UnifiedDiff(path string, before, after []byte, beforeExists, afterExists bool) string {
+func unifiedDiff(path string, before, after []byte, beforeExists, afterExists bool) string {
 	if string(before) == string(after) && beforeExists == afterExists {
 		return ""
 	}

@@ -50,7 +50,7 @@ func TestUnifiedDiffAppliesWithPatch(t *testing.T) {
 		}
 		p := filepath.Join(dir, "f.txt")
 		os.WriteFile(p, []byte(before), 0o600)
-		d := UnifiedDiff(p, []byte(before), []byte(after), true, true)
+		d := unifiedDiff(p, []byte(before), []byte(after), true, true)
 		if before == after {
 			if d != "" {
 				t.Fatalf("diff of equal texts: %q", d)
@@ -66,11 +66,11 @@ func TestUnifiedDiffAppliesWithPatch(t *testing.T) {
 }
 
 func TestUnifiedDiffNewAndDeletedFile(t *testing.T) {
-	d := UnifiedDiff("/x/mcp.json", nil, []byte("{\n}\n"), false, true)
+	d := unifiedDiff("/x/mcp.json", nil, []byte("{\n}\n"), false, true)
 	if !strings.HasPrefix(d, "--- /dev/null\n+++ /x/mcp.json\n@@ -0,0 +1,2 @@\n+{\n+}\n") {
 		t.Fatalf("new file diff:\n%s", d)
 	}
-	d = UnifiedDiff("/x/mcp.json", []byte("{}\n"), nil, true, false)
+	d = unifiedDiff("/x/mcp.json", []byte("{}\n"), nil, true, false)
 	if !strings.HasPrefix(d, "--- /x/mcp.json\n+++ /dev/null\n@@ -1 +0,0 @@\n-{}\n") {
 		t.Fatalf("deleted file diff:\n%s", d)
 	}
@@ -92,6 +92,6 @@ func BenchmarkDiffLargeClaudeJSON(b *testing.B) {
 	before := strings.Join(lines, "")
 	after := strings.Join(append(append(append([]string{}, lines[:10000]...), "    \"patchbay\": {},\n"), lines[10000:]...), "")
 	for b.Loop() {
-		UnifiedDiff("/h/.claude.json", []byte(before), []byte(after), true, true)
+		unifiedDiff("/h/.claude.json", []byte(before), []byte(after), true, true)
 	}
 }

@@ -13,12 +13,12 @@ const (
 // that the program receives it unchanged: paths with spaces, Windows paths
 // with backslashes, JSON with quotes.
 func CommandLine(shell string, argv []string) string {
-	q := QuotePOSIX
+	q := quotePOSIX
 	switch shell {
 	case ShellCmd:
-		q = QuoteWindows
+		q = quoteWindows
 	case ShellPowerShell:
-		q = QuotePowerShell
+		q = quotePowerShell
 	}
 	parts := make([]string, len(argv))
 	for i, a := range argv {
@@ -54,8 +54,8 @@ func cmdEscape(line string) string {
 	return b.String()
 }
 
-// QuotePOSIX quotes s for a POSIX shell when it needs quoting.
-func QuotePOSIX(s string) string {
+// quotePOSIX quotes s for a POSIX shell when it needs quoting.
+func quotePOSIX(s string) string {
 	if s != "" && strings.IndexFunc(s, func(r rune) bool {
 		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:@=,+%", r))
 	}) < 0 {
@@ -64,11 +64,11 @@ func QuotePOSIX(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-// QuoteWindows quotes s the way Windows programs split their command line
+// quoteWindows quotes s the way Windows programs split their command line
 // (CommandLineToArgvW and the C runtime): double quotes around arguments
 // with spaces, tabs or quotes, backslashes doubled only before a quote. The
 // result is also safe in cmd.exe for arguments without % or ^.
-func QuoteWindows(s string) string {
+func quoteWindows(s string) string {
 	if s != "" && !strings.ContainsAny(s, " \t\"") {
 		return s
 	}
@@ -96,9 +96,9 @@ func QuoteWindows(s string) string {
 	return b.String()
 }
 
-// QuotePowerShell quotes s as a PowerShell single-quoted string when it
+// quotePowerShell quotes s as a PowerShell single-quoted string when it
 // needs quoting (” stands for a quote inside).
-func QuotePowerShell(s string) string {
+func quotePowerShell(s string) string {
 	if s != "" && strings.IndexFunc(s, func(r rune) bool {
 		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune(`-_./:\=`, r))
 	}) < 0 {

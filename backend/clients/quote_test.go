@@ -20,7 +20,7 @@ var trickyArgs = []string{
 }
 
 // splitWindows splits a command line the way CommandLineToArgvW and the
-// Microsoft C runtime do (the 2008+ rules), to check QuoteWindows.
+// Microsoft C runtime do (the 2008+ rules), to check quoteWindows.
 func splitWindows(line string) []string {
 	var args []string
 	var cur strings.Builder
@@ -103,13 +103,13 @@ func TestQuoteWindowsRoundTrips(t *testing.T) {
 			t.Errorf("arg %d: %q, want %q", i, got[i], trickyArgs[i])
 		}
 	}
-	if q := QuoteWindows(`C:\Program Files\Patchbay\patchbay.exe`); q != `"C:\Program Files\Patchbay\patchbay.exe"` {
+	if q := quoteWindows(`C:\Program Files\Patchbay\patchbay.exe`); q != `"C:\Program Files\Patchbay\patchbay.exe"` {
 		t.Errorf("program path: %s", q)
 	}
-	if q := QuoteWindows(`C:\path with trailing slash\`); q != `"C:\path with trailing slash\\"` {
+	if q := quoteWindows(`C:\path with trailing slash\`); q != `"C:\path with trailing slash\\"` {
 		t.Errorf("trailing backslash: %s", q)
 	}
-	if q := QuoteWindows(`C:\no-spaces\patchbay.exe`); q != `C:\no-spaces\patchbay.exe` {
+	if q := quoteWindows(`C:\no-spaces\patchbay.exe`); q != `C:\no-spaces\patchbay.exe` {
 		t.Errorf("needless quotes: %s", q)
 	}
 }
@@ -140,8 +140,8 @@ func TestQuotePowerShell(t *testing.T) {
 		`$env:HOME`:                              `'$env:HOME'`,
 		``:                                       `''`,
 	} {
-		if got := QuotePowerShell(in); got != want {
-			t.Errorf("QuotePowerShell(%q) = %s, want %s", in, got, want)
+		if got := quotePowerShell(in); got != want {
+			t.Errorf("quotePowerShell(%q) = %s, want %s", in, got, want)
 		}
 	}
 	line := CommandLine(ShellPowerShell, []string{`C:\Program Files\Patchbay\patchbay.exe`, "stdio"})
