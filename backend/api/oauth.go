@@ -40,7 +40,7 @@ type LoginStarted struct {
 //	GET  /api/v1/oauth/redirect-uri?ports=8765,8766  the redirect URI a sign-in would use
 func (s *Server) HandleOAuth(o OAuth) {
 	s.Handle("POST /api/v1/connectors/{ref}/login", func(w http.ResponseWriter, r *http.Request) error {
-		c, err := s.oauthConnector(r)
+		c, err := s.opts.Connectors.GetConnector(r.Context(), r.PathValue("ref"))
 		if err != nil {
 			return err
 		}
@@ -48,31 +48,12 @@ func (s *Server) HandleOAuth(o OAuth) {
 		if err != nil {
 			return err
 		}
-		return writeJSON(w, http.StatusOK, LoginStarted{ConnectorID: c.ID, AuthorizationURL: f.AuthorizationURL,
-			RedirectURI: f.RedirectURI, State: oauth.StepWaiting, Joined: joined})
+		st := f.Status()
+		return writeJSON(w, http.StatusOK, LoginStarted{ConnectorID: c.ID, AuthorizationURL: st.AuthorizationURL,
+			RedirectURI: st.RedirectURI, State: st.State, Joined: joined})
 	})
-	s.Handle("POST /api/v1/connectors/{ref}/logout", func(w http.ResponseWriter, r *http.Request) error {
-		c, err := s.oauthConnector(r)
-		if err != nil {
-			return err
-		}
-		res, err := o.Logout(r.Context(), c)
-		if err != nil {
-			return err
-		}
-		return writeJSON(w, http.StatusOK, res)
-	})
-	s.Handle("GET /api/v1/connectors/{ref}/oauth", func(w http.ResponseWriter, r *http.Request) error {
-		c, err := s.oauthConnector(r)
-		if err != nil {
-			return err
-		}
-		st, err := o.Status(r.Context(), c)
-		if err != nil {
-			return err
-		}
-		return writeJSON(w, http.StatusOK, st)
-	})
+	s.Handle("POST /api/v1/connectors/{ref}/logout", onConnector(s, o.Logout))
+	s.Handle("GET /api/v1/connectors/{ref}/oauth", onConnector(s, o.Status))
 	s.Handle("POST /api/v1/oauth/discover", func(w http.ResponseWriter, r *http.Request) error {
 		var in struct {
 			Issuer string `json:"issuer"`
@@ -109,10 +90,18 @@ func (s *Server) HandleOAuth(o OAuth) {
 	})
 }
 
-// oauthConnector returns the connector named in the path.
-func (s *Server) oauthConnector(r *http.Request) (*backend.Connector, error) {
-	if s.opts.Connectors == nil {
-		return nil, unavailable("Connectors")
+// onConnector serves a route that does one thing to the connector named in
+// the path and answers with its result.
+func onConnector[T any](s *Server, do func(context.Context, *backend.Connector) (T, error)) func(http.ResponseWriter, *http.Request) error {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		c, err := s.opts.Connectors.GetConnector(r.Context(), r.PathValue("ref"))
+		if err != nil {
+			return err
+		}
+		res, err := do(r.Context(), c)
+		if err != nil {
+			return err
+		}
+		return writeJSON(w, http.StatusOK, res)
 	}
-	return s.opts.Connectors.GetConnector(r.Context(), r.PathValue("ref"))
 }

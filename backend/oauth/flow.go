@@ -24,13 +24,10 @@ const (
 // Flow is a sign-in under way. Every Login for the same connector while it
 // runs gets the same Flow, so two windows (or a window and the CLI) never
 // race two sign-ins.
+//
+// Its status holds the authorization URL and the redirect URI once Login
+// has returned.
 type Flow struct {
-	// AuthorizationURL is the address the browser was sent to;
-	// RedirectURI is where the provider sends it back. Both are set when
-	// Login returns.
-	AuthorizationURL string
-	RedirectURI      string
-
 	ctx      context.Context
 	cancel   context.CancelFunc
 	ready    chan struct{} // closed when the URLs are known or setup failed
@@ -74,10 +71,18 @@ func (f *Flow) Status() FlowStatus {
 	return f.status
 }
 
-func (f *Flow) setStep(step, message string) {
+// update changes the sign-in's status and returns the result.
+func (f *Flow) update(change func(*FlowStatus)) FlowStatus {
 	f.mu.Lock()
-	f.status.State, f.status.Message = step, message
-	f.mu.Unlock()
+	defer f.mu.Unlock()
+	change(&f.status)
+	return f.status
+}
+
+// progressOf is the event that tells everyone about a sign-in's status.
+func progressOf(connectorID string, s FlowStatus) ProgressEvent {
+	return ProgressEvent{ConnectorID: connectorID, Step: s.State, Message: s.Message, RedirectURI: s.RedirectURI,
+		AuthorizationURL: s.AuthorizationURL, Code: s.Code, Slug: s.Slug, Fix: s.Fix}
 }
 
 // Login starts a sign-in for the connector, or joins the one under way,
@@ -205,16 +210,14 @@ func (m *Manager) signIn(ctx context.Context, f *Flow, c *backend.Connector) err
 		m.saveMetadata(sctx, c, md)
 	}
 
-	f.AuthorizationURL, f.RedirectURI = authURL, srv.redirectURI
-	f.mu.Lock()
-	f.status.AuthorizationURL, f.status.RedirectURI = authURL, srv.redirectURI
-	f.mu.Unlock()
-	msg := fmt.Sprintf("Waiting for you to sign in to %q in your browser.", c.Name)
-	f.setStep(StepWaiting, msg)
+	waiting := f.update(func(s *FlowStatus) {
+		s.State, s.Message = StepWaiting, fmt.Sprintf("Waiting for you to sign in to %q in your browser.", c.Name)
+		s.AuthorizationURL, s.RedirectURI = authURL, srv.redirectURI
+	})
 	close(f.ready)
 	m.log.Info("OAuth sign-in started", "connector", c.Name, "connector_id", c.ID, "redirect_uri", srv.redirectURI,
 		"registration", map[bool]string{true: "dynamic", false: "preregistered"}[cl.Dynamic])
-	m.publish(ProgressEvent{ConnectorID: c.ID, Step: StepWaiting, Message: msg, RedirectURI: srv.redirectURI, AuthorizationURL: authURL})
+	m.publish(progressOf(c.ID, waiting))
 
 	opened := make(chan error, 1)
 	go func() { opened <- m.opts.Opener(authURL) }()
@@ -226,8 +229,7 @@ func (m *Manager) signIn(ctx context.Context, f *Flow, c *backend.Connector) err
 			opened = nil
 			if err != nil {
 				msg := fmt.Sprintf("Could not open a browser (%s). Open this address in a browser to sign in to %q: %s", cleanText(err.Error()), c.Name, authURL)
-				f.setStep(StepWaiting, msg)
-				m.publish(ProgressEvent{ConnectorID: c.ID, Step: StepWaiting, Message: msg, RedirectURI: srv.redirectURI, AuthorizationURL: authURL})
+				m.publish(progressOf(c.ID, f.update(func(s *FlowStatus) { s.Message = msg })))
 			}
 		case cb := <-srv.results:
 			err := m.complete(ctx, f, c, st, md, cl, cfg, cb, srv, state, verifier)
@@ -272,9 +274,9 @@ func (m *Manager) complete(ctx context.Context, f *Flow, c *backend.Connector, s
 			WithSlug("oauth_no_code").WithFix("Try again; if it keeps happening, check the connector's OAuth settings (client ID, scopes).")
 	}
 
-	msg := fmt.Sprintf("Finishing the sign-in to %q.", c.Name)
-	f.setStep(StepExchanging, msg)
-	m.publish(ProgressEvent{ConnectorID: c.ID, Step: StepExchanging, Message: msg, RedirectURI: srv.redirectURI})
+	m.publish(progressOf(c.ID, f.update(func(s *FlowStatus) {
+		s.State, s.Message = StepExchanging, fmt.Sprintf("Finishing the sign-in to %q.", c.Name)
+	})))
 	ectx, cancel := context.WithTimeout(ctx, exchangeTimeout)
 	defer cancel()
 	ts, err := m.exchange(ectx, cfg, code, verifier, md.Resource)
@@ -331,20 +333,15 @@ func requestScopes(o *backend.OAuthAuth, md *metadata) []string {
 
 // finish records the outcome, tells everyone, and ends the flow.
 func (m *Manager) finish(f *Flow, c *backend.Connector, err error) {
-	f.mu.Lock()
-	f.status.EndedAt = time.Now()
-	ev := ProgressEvent{ConnectorID: c.ID, RedirectURI: f.status.RedirectURI}
-	if err == nil {
-		f.status.State, f.status.Message = StepDone, fmt.Sprintf("Signed in to %q.", c.Name)
-		ev.Step, ev.Message = StepDone, f.status.Message
-	} else {
+	status := f.update(func(s *FlowStatus) {
+		s.EndedAt = time.Now()
+		if err == nil {
+			s.State, s.Message = StepDone, fmt.Sprintf("Signed in to %q.", c.Name)
+			return
+		}
 		be := asBackendError(err)
-		f.status.State, f.status.Message = StepFailed, be.Message
-		f.status.Code, f.status.Slug, f.status.Fix = be.Code, be.Slug, be.SuggestedFix
-		ev.Step, ev.Message, ev.Code, ev.Slug, ev.Fix = StepFailed, be.Message, be.Code, be.Slug, be.SuggestedFix
-	}
-	status := f.status
-	f.mu.Unlock()
+		s.State, s.Message, s.Code, s.Slug, s.Fix = StepFailed, be.Message, be.Code, be.Slug, be.SuggestedFix
+	})
 
 	m.mu.Lock()
 	if m.flows[c.ID] == f {
@@ -356,14 +353,14 @@ func (m *Manager) finish(f *Flow, c *backend.Connector, err error) {
 	if err == nil {
 		m.log.Info("OAuth sign-in done", "connector", c.Name, "connector_id", c.ID)
 	} else {
-		m.log.Warn("OAuth sign-in failed", "connector", c.Name, "connector_id", c.ID, "error", ev.Message)
+		m.log.Warn("OAuth sign-in failed", "connector", c.Name, "connector_id", c.ID, "error", status.Message)
 	}
 	// OnSignIn runs before the flow is done, so that whoever waits for the
 	// sign-in finds the connector's session already renewed.
 	if err == nil && m.opts.OnSignIn != nil {
 		m.opts.OnSignIn(c.ID)
 	}
-	m.publish(ev)
+	m.publish(progressOf(c.ID, status))
 	f.err = err
 	close(f.done)
 }
