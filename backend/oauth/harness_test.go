@@ -230,7 +230,7 @@ func (p *patchbay) registeredClient(c *backend.Connector) map[string]any {
 func (p *patchbay) secretsOf(c *backend.Connector) []string {
 	var out []string
 	for _, m := range []map[string]any{p.tokens(c), p.registeredClient(c)} {
-		for _, k := range []string{"access_token", "refresh_token", "client_secret", "registration_access_token"} {
+		for _, k := range []string{"access_token", "refresh_token", "client_secret"} {
 			if s, _ := m[k].(string); s != "" {
 				out = append(out, s)
 			}

@@ -85,16 +85,17 @@ func (m *Manager) clientFor(ctx context.Context, c *backend.Connector, md *metad
 	return &client{ID: reg.ClientID, Secret: reg.ClientSecret, Method: reg.TokenAuthMethod, Dynamic: true}, nil
 }
 
-// registration is an RFC 7591 answer with the RFC 7592 management fields,
-// which go-sdk's oauthex.ClientRegistrationResponse does not carry.
+// registration is the part of an RFC 7591 answer that Patchbay uses. It is
+// not go-sdk's oauthex.ClientRegistrationResponse, which decodes every
+// registered field, so that an odd value in one Patchbay does not need
+// cannot fail the registration. The RFC 7592 management credentials some
+// servers return are not kept: nothing would use them.
 type registration struct {
 	ClientID                string   `json:"client_id"`
 	ClientSecret            string   `json:"client_secret"`
 	ClientSecretExpiresAt   int64    `json:"client_secret_expires_at"`
 	TokenEndpointAuthMethod string   `json:"token_endpoint_auth_method"`
 	RedirectURIs            []string `json:"redirect_uris"`
-	RegistrationClientURI   string   `json:"registration_client_uri"`
-	RegistrationAccessToken string   `json:"registration_access_token"`
 }
 
 // register registers Patchbay as a native public client (PKCE instead of a
@@ -152,9 +153,7 @@ func (m *Manager) register(ctx context.Context, c *backend.Connector, md *metada
 	}
 	ci := &clientInfo{
 		ClientID: reg.ClientID, ClientSecret: reg.ClientSecret, TokenAuthMethod: reg.TokenEndpointAuthMethod,
-		RedirectURIs: reg.RedirectURIs, RegistrationClientURI: reg.RegistrationClientURI,
-		RegistrationAccessToken: reg.RegistrationAccessToken,
-		Issuer:                  md.Issuer, RegistrationURL: md.RegistrationURL, RegisteredAt: time.Now().UTC(),
+		RedirectURIs: reg.RedirectURIs, Issuer: md.Issuer, RegistrationURL: md.RegistrationURL, RegisteredAt: time.Now().UTC(),
 	}
 	if len(ci.RedirectURIs) == 0 {
 		ci.RedirectURIs = meta.RedirectURIs

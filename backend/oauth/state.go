@@ -43,13 +43,11 @@ func (t *tokenSet) fresh(now time.Time) bool {
 // clientInfo is a dynamically registered client, kept in the keychain so
 // that Patchbay registers once, not at every sign-in.
 type clientInfo struct {
-	ClientID                string    `json:"client_id"`
-	ClientSecret            string    `json:"client_secret,omitempty"`
-	TokenAuthMethod         string    `json:"token_endpoint_auth_method,omitempty"`
-	RedirectURIs            []string  `json:"redirect_uris"`
-	RegistrationClientURI   string    `json:"registration_client_uri,omitempty"`
-	RegistrationAccessToken string    `json:"registration_access_token,omitempty"`
-	SecretExpiresAt         time.Time `json:"client_secret_expires_at,omitzero"`
+	ClientID        string    `json:"client_id"`
+	ClientSecret    string    `json:"client_secret,omitempty"`
+	TokenAuthMethod string    `json:"token_endpoint_auth_method,omitempty"`
+	RedirectURIs    []string  `json:"redirect_uris"`
+	SecretExpiresAt time.Time `json:"client_secret_expires_at,omitzero"`
 	// Issuer and RegistrationURL say where the client was registered.
 	Issuer          string    `json:"issuer"`
 	RegistrationURL string    `json:"registration_endpoint"`
