@@ -122,16 +122,20 @@ func (f fakeSecrets) Resolve(_ context.Context, s *backend.Secret) (string, erro
 	return "", backend.Errorf(backend.ENOTFOUND, "No secret %q in the keychain.", s.Key)
 }
 
-// recorder collects published events.
+// recorder collects published events and shows each to hook.
 type recorder struct {
 	mu     sync.Mutex
 	events []backend.Event
+	hook   func(backend.Event)
 }
 
 func (r *recorder) Publish(e backend.Event) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	r.events = append(r.events, e)
+	r.mu.Unlock()
+	if r.hook != nil {
+		r.hook(e)
+	}
 }
 
 func (r *recorder) all() []backend.Event {
@@ -173,7 +177,19 @@ type harness struct {
 
 func newHarness(t *testing.T, opts Options, cs ...*backend.Connector) *harness {
 	t.Helper()
-	h := &harness{store: newMemStore(cs...), events: &recorder{}, logs: &syncBuffer{}, changed: make(chan struct{}, 100)}
+	h := &harness{store: newMemStore(cs...), logs: &syncBuffer{}, changed: make(chan struct{}, 100)}
+	// Tool changes are followed as the gateway follows them: through the
+	// tools.changed events.
+	h.events = &recorder{hook: func(e backend.Event) {
+		var ch toolsChangedEvent
+		if e.Type != backend.EventToolsChanged || backend.DecodeEvent(e, &ch) != nil {
+			return
+		}
+		h.mu.Lock()
+		h.changes = append(h.changes, ch)
+		h.mu.Unlock()
+		h.changed <- struct{}{}
+	}}
 	opts.Store = h.store
 	if opts.Secrets == nil {
 		opts.Secrets = fakeSecrets{"key/api": canary + "-api", "key/header": canary + "-header"}
@@ -186,12 +202,6 @@ func newHarness(t *testing.T, opts Options, cs ...*backend.Connector) *harness {
 	}
 	if opts.BackoffInitial == 0 {
 		opts.BackoffInitial, opts.BackoffMax = 50*time.Millisecond, 500*time.Millisecond
-	}
-	opts.OnToolsChanged = func(id string, ch backend.ToolChanges) {
-		h.mu.Lock()
-		h.changes = append(h.changes, toolsChangedEvent{ConnectorID: id, ToolChanges: ch})
-		h.mu.Unlock()
-		h.changed <- struct{}{}
 	}
 	h.Manager = NewManager(opts)
 	t.Cleanup(func() {

@@ -26,9 +26,6 @@ type Options struct {
 	Version string
 	// GlobalDefaultPolicy returns the settings-wide policy for new tools ("" for none).
 	GlobalDefaultPolicy func() string
-	// OnToolsChanged is called after a refresh that added, removed or
-	// changed tools (the gateway tells its clients). It must not block long.
-	OnToolsChanged func(connectorID string, ch backend.ToolChanges)
 
 	// ConnectTimeout bounds one connection attempt (default 15s).
 	ConnectTimeout time.Duration

@@ -129,15 +129,13 @@ type dialResult struct {
 	sess  *session
 	fail  *failure // set when sess is nil
 	tried []tried
-	red   *redactor
 	log   *slog.Logger
 }
 
 type tried struct {
-	transport  string
-	view       logView
-	start, end time.Time
-	err        error
+	transport string
+	view      logView
+	end       time.Time
 }
 
 // dial resolves the connector's secrets and connects, trying the
@@ -145,25 +143,24 @@ type tried struct {
 // owner is nil for connection tests.
 func (m *Manager) dial(ctx context.Context, owner *conn, con *backend.Connector) dialResult {
 	creds, secrets, err := m.credentials(ctx, con)
-	res := dialResult{red: newRedactor(secrets...)}
-	res.log = newRedactLogger(m.log, res.red).With("connector", con.Name, "connector_id", con.ID)
+	red := newRedactor(secrets...)
+	res := dialResult{log: newRedactLogger(m.log, red).With("connector", con.Name, "connector_id", con.ID)}
 	if err != nil {
-		res.fail = secretFailure(err, res.red)
+		res.fail = secretFailure(err, red)
 		return res
 	}
 	if con.Auth.Type == backend.AuthOAuth && m.opts.OAuth == nil {
-		res.fail = diagnose(con, errNoOAuth, logView{}, m.opts.ConnectTimeout, res.red)
+		res.fail = diagnose(con, errNoOAuth, logView{}, m.opts.ConnectTimeout, red)
 		return res
 	}
 	for _, tr := range transportOrder(con) {
-		start := time.Now()
-		s, obs, err := m.open(ctx, owner, con, creds, res.red, res.log, tr)
-		res.tried = append(res.tried, tried{transport: tr, view: obs.snapshot(), start: start, end: time.Now(), err: err})
+		s, obs, err := m.open(ctx, owner, con, creds, red, res.log, tr)
+		res.tried = append(res.tried, tried{transport: tr, view: obs.snapshot(), end: time.Now()})
 		if err == nil {
 			res.sess, res.fail = s, nil
 			return res
 		}
-		res.fail = diagnose(con, err, obs.snapshot(), m.opts.ConnectTimeout, res.red)
+		res.fail = diagnose(con, err, obs.snapshot(), m.opts.ConnectTimeout, red)
 		if con.Transport != backend.TransportAuto || res.fail.step != stepTransport || ctx.Err() != nil {
 			break
 		}

@@ -13,7 +13,6 @@ type Store interface {
 	// SetDetectedTransport remembers the transport that worked for an auto
 	// connector.
 	SetDetectedTransport(ctx context.Context, id, transport string) error
-	ListTools(ctx context.Context, connectorID string) ([]*backend.Tool, error)
 	// UpdateTools replaces the connector's tools with what fn makes of the
 	// stored ones, atomically (a policy edit in between is never lost).
 	UpdateTools(ctx context.Context, connectorID string, fn func(stored []*backend.Tool) ([]*backend.Tool, error)) error

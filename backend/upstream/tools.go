@@ -19,8 +19,9 @@ const maxTools = 10000
 // RefreshTools lists connector id's tools (connecting when needed), merges
 // them with the stored ones — new tools get their initial policy, changed
 // ones are held until reviewed, missing ones are marked removed — and
-// stores the result. When anything changed it publishes EventToolsChanged
-// and calls Options.OnToolsChanged.
+// stores the result. When anything changed it publishes EventToolsChanged.
+// A request that a listing started after it answers returns no changes:
+// that listing published them.
 func (m *Manager) RefreshTools(ctx context.Context, id string) (backend.ToolChanges, error) {
 	c := m.conn(id)
 	if c == nil {
@@ -37,9 +38,6 @@ func (c *conn) refresh(ctx context.Context) (backend.ToolChanges, error) {
 	// Outside refreshMu, so that a listener may refresh again.
 	s.log.Info("upstream tools changed", "added", ch.Added, "removed", ch.Removed, "changed", ch.Changed)
 	c.m.pub.Publish(backend.NewEvent(backend.EventToolsChanged, toolsChangedEvent{ConnectorID: c.id, ToolChanges: ch}))
-	if f := c.m.opts.OnToolsChanged; f != nil {
-		f(c.id, ch)
-	}
 	return ch, nil
 }
 

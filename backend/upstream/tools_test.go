@@ -109,15 +109,6 @@ func TestToolChangesAreDetectedAndHeld(t *testing.T) {
 				})
 			waitChange(t, h, func(ch toolsChangedEvent) bool { return slices.Equal(ch.Added, []string{"fresh"}) })
 
-			var sawEvent bool
-			for _, e := range h.events.all() {
-				if e.Type == backend.EventToolsChanged {
-					sawEvent = true
-				}
-			}
-			if !sawEvent {
-				t.Error("no tools.changed event was published")
-			}
 		})
 	}
 }
@@ -132,7 +123,7 @@ func drainSignals(ch chan struct{}) {
 	}
 }
 
-// waitChange waits until OnToolsChanged reported a change that ok accepts.
+// waitChange waits until a tools.changed event reported a change that ok accepts.
 func waitChange(t *testing.T, h *harness, ok func(toolsChangedEvent) bool) {
 	t.Helper()
 	deadline := time.After(15 * time.Second)
