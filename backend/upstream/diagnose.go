@@ -134,13 +134,7 @@ func hostOf(raw string) string {
 	if err != nil || u.Host == "" {
 		return raw
 	}
-	if u.Port() != "" {
-		return u.Host
-	}
-	if u.Scheme == "https" {
-		return u.Host + ":443"
-	}
-	return u.Host + ":80"
+	return net.JoinHostPort(u.Hostname(), portOf(u))
 }
 
 // diagnose explains a failed connection attempt from the error go-sdk
