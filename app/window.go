@@ -161,7 +161,7 @@ func (w *window) menu() *menu.Menu {
 	}
 	app := m.AddSubmenu("Patchbay")
 	app.AddText("Show Patchbay", nil, func(*menu.CallbackData) { w.show() })
-	app.AddText("Close Window", keys.CmdOrCtrl("w"), func(*menu.CallbackData) { w.hide(true) })
+	app.AddText("Close Window", keys.CmdOrCtrl("w"), func(*menu.CallbackData) { w.hide() })
 	app.AddSeparator()
 	app.AddText("Quit Patchbay", keys.CmdOrCtrl("q"), func(*menu.CallbackData) { w.quit() })
 	if goruntime.GOOS == "darwin" {
@@ -185,22 +185,20 @@ func (w *window) beforeClose(ctx context.Context) (prevent bool) {
 	if w.quitting || w.stop.Err() != nil {
 		return false
 	}
-	go w.hide(true)
+	go w.hide()
 	return true
 }
 
 // hide hides the window; the first time (ever) it first says that Patchbay
 // keeps running and how to quit it.
-func (w *window) hide(explain bool) {
+func (w *window) hide() {
 	w.mu.Lock()
 	ctx := w.ctx
 	w.mu.Unlock()
 	if ctx == nil {
 		return
 	}
-	if explain {
-		w.closeHintOnce(ctx)
-	}
+	w.closeHintOnce(ctx)
 	wruntime.WindowHide(ctx)
 	w.mu.Lock()
 	w.hidden = true
@@ -348,10 +346,12 @@ func showRunningWindow(ctx context.Context, dir string) bool {
 	return cl.Do(cctx, http.MethodPost, showWindowPath, nil, nil) == nil
 }
 
-// flushing lets handlers stream through the Wails asset server: its
-// response writer sends every Write straight down a pipe to the WebView
+// flushing lets handlers stream through the Wails asset server: on Linux
+// and macOS its response writer sends every Write straight to the WebView
 // but does not say it can flush, so streaming handlers (the connection
 // test's live steps) would otherwise fall back to one answer at the end.
+// (On Windows it buffers the whole answer; the UI then reads the steps at
+// the end.)
 func flushing(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, ok := w.(http.Flusher); ok {

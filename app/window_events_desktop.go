@@ -20,19 +20,14 @@ import (
 
 // Wails event names shared with frontend/src/lib/native.ts.
 const (
-	// wailsEvent carries every backend hub event to the UI: the asset
-	// server cannot stream, so the UI cannot use /api/v1/events here.
+	// wailsEvent carries every backend hub event to the UI, as the
+	// backend.Event it is: the asset server answers a request only once it
+	// ends on Windows, so the UI cannot use /api/v1/events in the window.
 	wailsEvent = "patchbay:event"
 	// wailsAttention is sent by the UI when it gains or loses focus or
 	// visibility: {"focused","visible"}.
 	wailsAttention = "patchbay:attention"
 )
-
-// uiEvent is the shape the UI expects: the hub event as it is.
-type uiEvent struct {
-	Type string          `json:"type"`
-	Data json.RawMessage `json:"data,omitempty"`
-}
 
 // forwardEvents sends hub events to the UI and raises notifications for
 // approval requests the person cannot see. It returns the stop function.
@@ -42,7 +37,7 @@ func (w *window) forwardEvents(ctx context.Context) func() {
 	go func() {
 		defer close(done)
 		for e := range sub.C {
-			wruntime.EventsEmit(ctx, wailsEvent, uiEvent{Type: e.Type, Data: e.Data})
+			wruntime.EventsEmit(ctx, wailsEvent, e)
 			switch e.Type {
 			case backend.EventActivity:
 				w.mu.Lock()
@@ -153,7 +148,6 @@ func (n *notifier) approval(a *backend.Approval) {
 		Title: "Approval needed",
 		Body: notificationText(fmt.Sprintf("%s wants to call %s on %s. Click to answer.",
 			clip(who, 60), clip(tool, 80), clip(a.Connector, 60))),
-		Data: map[string]interface{}{"approval": a.ID},
 	})
 	if err != nil {
 		n.log.Info("could not show a notification", "err", err)
