@@ -71,6 +71,17 @@ stop_pid() {
 	wait "$p" 2>/dev/null || true
 	return 99
 }
+# retry N CMD...: runs CMD every 0.1 s until it succeeds, at most N times.
+retry() {
+	local n=$1 i
+	shift
+	for ((i = 0; i < n; i++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 cleanup() {
 	for p in $app_pid $peer_pid $call_pid $notifyd_pid; do stop_pid "$p" || true; done
 	rm -rf "$work"
@@ -99,15 +110,14 @@ peer_port=$(free_port)
 peer_pid=$!
 
 "$bin" settings set "port=$port" >/dev/null || fail "could not set the port with the CLI"
-for _ in $(seq 100); do
-	(exec 3<>"/dev/tcp/127.0.0.1/$peer_port") 2>/dev/null && break
-	sleep 0.1
-done
+retry 100 port_open "$peer_port" || true
 n=${WINDOW_CONNECTORS:-3}
-names=(Everything Docs Calendar Tickets Wiki Search Files Mail CRM Analytics Billing Support)
+words=(Everything Docs Calendar Tickets Wiki Search Files Mail CRM Analytics Billing Support)
+names=()
 for ((i = 0; i < n; i++)); do
-	name=${names[i % ${#names[@]}]}
-	((i >= ${#names[@]})) && name="$name $i"
+	name=${words[i % ${#words[@]}]}
+	((i >= ${#words[@]})) && name="$name $i"
+	names+=("$name")
 	"$bin" connector add --name "$name" --url "http://127.0.0.1:$peer_port/mcp" \
 		--description "Test connector $((i + 1)) of $n (server-everything)." >/dev/null ||
 		fail "could not add connector $name with the CLI"
@@ -115,13 +125,11 @@ done
 
 # A notification server on the private session bus, recording what the app
 # shows and clicking it a moment later, as a person would.
-notifyd_pid=''
 if [[ ${WINDOW_MEM:-} != 1 ]]; then
 	(cd "$root" && go build -o "$work/notifyd" ./.ci/notifyd) || fail "could not build .ci/notifyd"
 	"$work/notifyd" -log "$work/notifications.jsonl" -click 1s >"$work/notifyd.out" 2>&1 &
 	notifyd_pid=$!
-	for _ in $(seq 50); do grep -q ready "$work/notifyd.out" 2>/dev/null && break; sleep 0.1; done
-	grep -q ready "$work/notifyd.out" || fail "the test notification server did not start: $(cat "$work/notifyd.out")"
+	retry 50 grep -qs ready "$work/notifyd.out" || fail "the test notification server did not start: $(cat "$work/notifyd.out")"
 fi
 
 "$bin" >"$work/app.log" 2>&1 &
@@ -139,17 +147,18 @@ done
 echo "$me: window $wid appeared"
 
 curl_health() { (exec 3<>"/dev/tcp/127.0.0.1/$port" && printf 'GET /api/v1/health HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&3 && grep -q '"status":"ok"' <&3) 2>/dev/null; }
-for _ in $(seq 100); do curl_health && break; sleep 0.1; done
-curl_health || fail "the endpoint on port $port does not answer"
+retry 100 curl_health || fail "the endpoint on port $port does not answer"
 
+# mapped STATE: the window's map state is STATE (IsViewable, IsUnMapped).
+mapped() { xwininfo -id "$wid" 2>/dev/null | grep -q "$1"; }
+# focus ID: gives window ID the keyboard, for xdotool key.
+focus() { xdotool windowactivate --sync "$1" 2>/dev/null || xdotool windowfocus --sync "$1" 2>/dev/null || true; }
 shot() { xwd -silent -id "$wid" | xwdtopnm 2>/dev/null | pnmtopng >"$1" 2>/dev/null; }
 colours() { xwd -silent -id "$wid" | xwdtopnm 2>/dev/null | ppmhist -noheader 2>/dev/null | wc -l; }
 
 # Connect the connectors through the running app (the CLI talks to it):
 # their status reaches the window as live events.
-for ((i = 0; i < n; i++)); do
-	name=${names[i % ${#names[@]}]}
-	((i >= ${#names[@]})) && name="$name $i"
+for name in "${names[@]}"; do
 	"$bin" tools refresh "$name" >/dev/null 2>"$work/refresh.log" || fail "could not connect $name: $(cat "$work/refresh.log")"
 done
 
@@ -204,23 +213,14 @@ if [[ ${WINDOW_MEM:-} == 1 ]]; then
 fi
 
 # Closing hides the window (telling the person once) and keeps serving.
-xdotool windowactivate --sync "$wid" 2>/dev/null || xdotool windowfocus --sync "$wid" 2>/dev/null || true
+focus "$wid"
 xdotool key --clearmodifiers ctrl+w
 hint=''
-for _ in $(seq 50); do
-	hint=$(xdotool search --onlyvisible --name 'Patchbay keeps running' 2>/dev/null | head -n1 || true)
-	[[ -n $hint ]] && break
-	sleep 0.1
-done
-[[ -n $hint ]] || fail "closing the window did not explain that Patchbay keeps running"
-xdotool windowactivate --sync "$hint" 2>/dev/null || xdotool windowfocus --sync "$hint" 2>/dev/null || true
+find_hint() { hint=$(xdotool search --onlyvisible --name 'Patchbay keeps running' 2>/dev/null | head -n1) && [[ -n $hint ]]; }
+retry 50 find_hint || fail "closing the window did not explain that Patchbay keeps running"
+focus "$hint"
 xdotool key --clearmodifiers Return
-hidden=0
-for _ in $(seq 50); do
-	if xwininfo -id "$wid" 2>/dev/null | grep -q 'IsUnMapped'; then hidden=1; break; fi
-	sleep 0.1
-done
-((hidden)) || fail "the window did not hide after closing"
+retry 50 mapped IsUnMapped || fail "the window did not hide after closing"
 kill -0 "$app_pid" 2>/dev/null || fail "closing the window stopped the app"
 curl_health || fail "the endpoint stopped answering while the window is hidden"
 echo "$me: closing hid the window; the endpoint keeps serving"
@@ -248,20 +248,10 @@ JS
 SDK=$peer_dir/node_modules/@modelcontextprotocol/sdk/dist/esm URL=http://127.0.0.1:$port/mcp TOKEN=$token \
 	node "$work/call.mjs" >"$work/call.out" 2>&1 &
 call_pid=$!
-notified=0
-for _ in $(seq 150); do
-	if grep -q '"summary":"Approval needed"' "$work/notifications.jsonl" 2>/dev/null; then notified=1; break; fi
-	sleep 0.1
-done
-((notified)) || fail "no notification for the approval request while the window was hidden (call: $(cat "$work/call.out"))"
+retry 150 grep -qs '"summary":"Approval needed"' "$work/notifications.jsonl" || fail "no notification for the approval request while the window was hidden (call: $(cat "$work/call.out"))"
 grep -q 'window-test-client wants to call Echo Tool on Everything' "$work/notifications.jsonl" ||
 	fail "the notification does not say who calls what: $(cat "$work/notifications.jsonl")"
-shown=0
-for _ in $(seq 50); do
-	if xwininfo -id "$wid" 2>/dev/null | grep -q 'IsViewable'; then shown=1; break; fi
-	sleep 0.1
-done
-((shown)) || fail "clicking the notification did not bring the window back"
+retry 50 mapped IsViewable || fail "clicking the notification did not bring the window back"
 echo "$me: the approval request raised a notification; clicking it brought the window back"
 approval=$("$bin" approvals list --json | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s)[0]?.id ?? ""))')
 [[ -n $approval ]] || fail "the approval request is not pending"
@@ -271,44 +261,24 @@ call_pid=''
 grep -qi 'denied\|isError' "$work/call.out" || fail "the denied call did not end as denied: $(cat "$work/call.out")"
 
 # Hide it again for the single-instance check below.
-xdotool windowactivate --sync "$wid" 2>/dev/null || xdotool windowfocus --sync "$wid" 2>/dev/null || true
+focus "$wid"
 xdotool key --clearmodifiers ctrl+w
-hidden=0
-for _ in $(seq 50); do
-	if xwininfo -id "$wid" 2>/dev/null | grep -q 'IsUnMapped'; then hidden=1; break; fi
-	sleep 0.1
-done
-((hidden)) || fail "the window did not hide the second time (no hint expected now)"
+retry 50 mapped IsUnMapped || fail "the window did not hide the second time (no hint expected now)"
 
 # A second launch shows the first window and exits.
-second=0
 "$bin" >"$work/second.log" 2>&1 &
 second_pid=$!
-for _ in $(seq 100); do
-	kill -0 "$second_pid" 2>/dev/null || { second=1; break; }
-	sleep 0.1
-done
-((second)) || { kill "$second_pid" 2>/dev/null; fail "a second launch kept running instead of handing over to the first"; }
-shown=0
-for _ in $(seq 50); do
-	if xwininfo -id "$wid" 2>/dev/null | grep -q 'IsViewable'; then shown=1; break; fi
-	sleep 0.1
-done
-((shown)) || fail "a second launch did not bring the window back"
+exited() { ! kill -0 "$1" 2>/dev/null; }
+retry 100 exited "$second_pid" || { kill "$second_pid" 2>/dev/null; fail "a second launch kept running instead of handing over to the first"; }
+retry 50 mapped IsViewable || fail "a second launch did not bring the window back"
 echo "$me: a second launch brought the window back"
 
 # Quit from the app menu (Ctrl+Q) stops everything cleanly.
-xdotool windowactivate --sync "$wid" 2>/dev/null || xdotool windowfocus --sync "$wid" 2>/dev/null || true
+focus "$wid"
 xdotool key --clearmodifiers ctrl+q
-status=''
-for _ in $(seq 100); do
-	if ! kill -0 "$app_pid" 2>/dev/null; then
-		wait "$app_pid" && status=0 || status=$?
-		break
-	fi
-	sleep 0.1
-done
-[[ -n $status ]] || fail "Quit (Ctrl+Q) did not stop the app within 10 s"
+retry 100 exited "$app_pid" || fail "Quit (Ctrl+Q) did not stop the app within 10 s"
+status=0
+wait "$app_pid" || status=$?
 app_pid=''
 [[ $status == 0 ]] || fail "the app exited with status $status after Quit"
 [[ ! -e $PATCHBAY_HOME/instance.json ]] || fail "the app left its instance record behind after Quit"
