@@ -137,11 +137,15 @@ func TestSignInAnswersAreChecked(t *testing.T) {
 		p := openPatchbay(t, dir, kc, &logBuffer{}, options{opener: open})
 		defer p.close()
 		c := p.add("No PKCE", as.URL, &backend.OAuthAuth{DisablePKCE: true})
+		before := as.Stats().AuthorizationsWithoutPKCE
 		err := p.login(c)
 		if slugOf(err) != "oauth_denied" || !strings.Contains(err.Error(), "PKCE") {
 			t.Fatalf("sign-in error = %v", err)
 		}
 		<-visits
+		if n := as.Stats().AuthorizationsWithoutPKCE - before; n != 1 {
+			t.Errorf("the provider saw %d authorization requests without PKCE, want 1", n)
+		}
 	})
 }
 

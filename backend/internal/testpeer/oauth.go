@@ -55,9 +55,7 @@ type OAuthServer struct {
 	// Origin is the resource server's origin.
 	Origin string
 
-	t    testing.TB
-	cmd  *exec.Cmd
-	done chan struct{}
+	t testing.TB
 }
 
 // OAuthStats are the authorization and resource servers' counters.
@@ -101,39 +99,49 @@ func StartOAuth(t testing.TB, opts OAuthOptions) *OAuthServer {
 		"resourcePath": opts.ResourcePath, "accessTTL": ttl, "clients": opts.Clients,
 		"stepUpTool": opts.StepUpTool, "registration": !opts.NoRegistration,
 	})
-	logf, err := os.Create(filepath.Join(t.TempDir(), "oauth-server.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(node, script)
-	cmd.Dir = NodeDir()
-	cmd.Env = append(os.Environ(), "PATCHBAY_OAUTH_CONFIG="+string(cfg))
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting the OAuth test server: %v", err)
-	}
+	startNode(t, "oauth-server", node, []string{script}, []string{"PATCHBAY_OAUTH_CONFIG=" + string(cfg)}, issuerPort, rsPort)
 	s := &OAuthServer{
 		Issuer: fmt.Sprintf("http://127.0.0.1:%d", issuerPort),
 		Origin: fmt.Sprintf("http://127.0.0.1:%d", rsPort),
-		t:      t, cmd: cmd, done: make(chan struct{}),
+		t:      t,
 	}
 	s.URL = s.Origin + opts.ResourcePath
+	return s
+}
+
+// startNode runs node with args (and env added to this process's) in
+// NodeDir, waits until every port accepts connections and kills it when
+// the test ends; its output goes to a file whose end is shown when the
+// test failed.
+func startNode(t testing.TB, name, node string, args, env []string, ports ...int) {
+	t.Helper()
+	logf, err := os.Create(filepath.Join(t.TempDir(), name+".log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(node, args...)
+	cmd.Dir = NodeDir()
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting %s: %v", name, err)
+	}
+	done := make(chan struct{})
 	go func() {
 		_ = cmd.Wait()
-		close(s.done)
+		close(done)
 	}()
 	t.Cleanup(func() {
 		_ = cmd.Process.Kill()
-		<-s.done
+		<-done
 		if t.Failed() {
 			if b, err := os.ReadFile(logf.Name()); err == nil {
-				t.Logf("oauth-server output:\n%s", tail(b, 4000))
+				t.Logf("%s output:\n%s", name, tail(b, 4000))
 			}
 		}
 		logf.Close()
 	})
-	waitListening(t, s.done, logf.Name(), "oauth-server", issuerPort, rsPort)
-	return s
+	waitListening(t, done, logf.Name(), name, ports...)
 }
 
 // waitListening waits until every port accepts connections, failing the
@@ -203,33 +211,8 @@ func TSOAuthExample(t testing.TB) string {
 	t.Helper()
 	node, script := requireNode(t, "@modelcontextprotocol/sdk/dist/esm/examples/server/simpleStreamableHttp.js")
 	mcpPort, authPort := freePort(t), freePort(t)
-	logf, err := os.Create(filepath.Join(t.TempDir(), "ts-oauth-example.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(node, script, "--oauth")
-	cmd.Dir = NodeDir()
-	cmd.Env = append(os.Environ(), "MCP_PORT="+strconv.Itoa(mcpPort), "MCP_AUTH_PORT="+strconv.Itoa(authPort))
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting the TypeScript OAuth example: %v", err)
-	}
-	done := make(chan struct{})
-	go func() {
-		_ = cmd.Wait()
-		close(done)
-	}()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-done
-		if t.Failed() {
-			if b, err := os.ReadFile(logf.Name()); err == nil {
-				t.Logf("TypeScript example output:\n%s", tail(b, 4000))
-			}
-		}
-		logf.Close()
-	})
-	waitListening(t, done, logf.Name(), "the TypeScript OAuth example", mcpPort, authPort)
+	startNode(t, "ts-oauth-example", node, []string{script, "--oauth"},
+		[]string{"MCP_PORT=" + strconv.Itoa(mcpPort), "MCP_AUTH_PORT=" + strconv.Itoa(authPort)}, mcpPort, authPort)
 	return fmt.Sprintf("http://localhost:%d/mcp", mcpPort)
 }
 

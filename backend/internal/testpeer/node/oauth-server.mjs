@@ -88,10 +88,6 @@ provider.on('grant.success', (ctx) => {
   if (ctx.oidc.body && ctx.oidc.body.client_secret) stats.body_secret++;
 });
 provider.on('access_token.saved', (token) => { if (token.grantId) grantIds.add(token.grantId); });
-provider.on('authorization.accepted', (ctx) => {
-  if (!ctx.oidc.params.resource) stats.authorizations_without_resource++;
-  if (!ctx.oidc.params.code_challenge) stats.authorizations_without_pkce++;
-});
 provider.on('grant.revoked', () => { stats.revocations++; });
 
 // interaction logs in and consents without asking anyone.
@@ -120,6 +116,13 @@ async function interaction(req, res) {
 
 const providerHandler = provider.callback();
 http.createServer((req, res) => {
+  // Authorization requests are counted as they arrive: the provider turns
+  // one without PKCE away before any event of its own would count it.
+  const url = new URL(req.url, issuer);
+  if (url.pathname === '/auth') {
+    if (!url.searchParams.get('resource')) stats.authorizations_without_resource++;
+    if (!url.searchParams.get('code_challenge') || url.searchParams.get('code_challenge_method') !== 'S256') stats.authorizations_without_pkce++;
+  }
   if (req.url.startsWith('/interaction/')) {
     interaction(req, res).catch((err) => {
       res.statusCode = 500;
