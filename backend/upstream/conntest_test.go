@@ -8,47 +8,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/patchbay/patchbay/backend"
 	"github.com/patchbay/patchbay/backend/internal/testpeer"
 )
-
-// silentListener accepts TCP connections and never answers.
-func silentListener(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		l.Close()
-		<-done
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-	})
-	return l.Addr().String()
-}
 
 // unsaved returns a connector as the form sends it: no ID, secret values inline.
 func unsaved(url, transport string) *backend.Connector {
@@ -133,7 +98,7 @@ func TestConnectionTestExplainsFailures(t *testing.T) {
 		{"dns", "http://no-such-host.invalid/mcp", "resolve", "could not be found", "typos"},
 		{"refused", "http://" + refused + "/mcp", "connect", "connection refused", "port"},
 		{"tls", tlsSrv.URL + "/mcp", "tls", "not trusted", "certificate authority"},
-		{"silent", "http://" + silentListener(t) + "/mcp", "http", "did not answer within", "running"},
+		{"silent", "http://" + testpeer.SilentListener(t) + "/mcp", "http", "did not answer within", "running"},
 		{"404", notFound.URL + "/wrong", "transport", "no MCP endpoint", "/mcp"},
 		{"html", html.URL + "/", "transport", "text/html", "MCP endpoint"},
 		{"500", broken.URL + "/mcp", "http", "database is on fire", "server's side"},
