@@ -269,7 +269,7 @@ func TestCallTimeout(t *testing.T) {
 
 func TestConnectTimeout(t *testing.T) {
 	// A server that accepts connections and never answers.
-	addr := silentListener(t)
+	addr := testpeer.SilentListener(t)
 	h := newHarness(t, Options{ConnectTimeout: 300 * time.Millisecond}, connector("c1", "http://"+addr+"/mcp", backend.TransportStreamableHTTP))
 	start := time.Now()
 	_, err := h.Call(context.Background(), "c1", "echo", nil, nil)
@@ -280,9 +280,10 @@ func TestConnectTimeout(t *testing.T) {
 	if d := time.Since(start); d > 5*time.Second {
 		t.Fatalf("connect took %s with a 300ms timeout", d)
 	}
+	// Connecting again when the backoff is already over; the reason stays.
 	st := h.Status("c1")
-	if st.State != backend.StateError && st.State != backend.StateConnecting {
-		t.Errorf("status = %+v", st)
+	if (st.State != backend.StateError && st.State != backend.StateConnecting) || !strings.Contains(st.LastError, "did not answer within 300ms") {
+		t.Errorf("status = %+v, want error (or retrying) with the reason", st)
 	}
 }
 
