@@ -181,7 +181,7 @@ func Open(ctx context.Context, o Options) (*Core, error) {
 	}
 	c.Clients = clients.New(clients.Options{
 		KV: db, Tokens: c.Registry, Conversations: c.Registry, BaseURL: c.BaseURL,
-		BackupDir: filepath.Join(dir, "client-backups"), StdioEnv: stdioEnv, Logger: o.Logger,
+		BackupDir: filepath.Join(dir, "client-backups"), StdioEnv: stdioEnv, Logger: o.Logger, Publisher: hub,
 	})
 	c.API.HandleClients(c.Clients)
 	return c, nil

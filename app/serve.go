@@ -43,6 +43,25 @@ func ReadInstance(dir string) *Instance {
 	return &i
 }
 
+// writeInstance records inst in dir, atomically: a CLI starting at the same
+// moment reads the old file or the new one, never half of one.
+func writeInstance(dir string, inst *Instance) error {
+	b, _ := json.MarshalIndent(inst, "", "  ")
+	tmp, err := os.CreateTemp(dir, InstanceFile+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // gone after the rename; cleans up a failure
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), filepath.Join(dir, InstanceFile))
+}
+
 // Listener is the loopback HTTP server of a running Core.
 type Listener struct {
 	core *Core
@@ -99,8 +118,7 @@ func (c *Core) Listen(o ListenOptions) (*Listener, error) {
 	l.srv.RegisterOnShutdown(func() { _ = c.Gateway.Close() })
 	go func() { l.done <- l.srv.Serve(ln) }()
 	inst := Instance{PID: os.Getpid(), Addr: real, Version: c.Version, StartedAt: time.Now().UTC()}
-	b, _ := json.MarshalIndent(inst, "", "  ")
-	if err := os.WriteFile(filepath.Join(c.Dir, InstanceFile), b, 0o600); err != nil {
+	if err := writeInstance(c.Dir, &inst); err != nil {
 		c.Log.Warn("could not record the instance for the CLI", "err", err)
 	}
 	return l, nil

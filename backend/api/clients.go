@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 
-	"github.com/patchbay/patchbay/backend"
 	"github.com/patchbay/patchbay/backend/clients"
 )
 
@@ -45,12 +44,9 @@ func (s *Server) HandleClients(c ClientSetup) {
 		}
 		return writeJSON(w, http.StatusOK, st)
 	})
-	s.Handle("POST /api/v1/clients/{id}/connect", clientPost(s, c.Connect, "connected",
-		func(_ clients.ConnectRequest, r *clients.ConnectResult) bool { return r.Connected }))
-	s.Handle("POST /api/v1/clients/{id}/disconnect", clientPost(s, c.Disconnect, "disconnected",
-		func(in clients.DisconnectRequest, _ *clients.DisconnectResult) bool { return !in.DryRun }))
-	s.Handle("POST /api/v1/clients/{id}/undo", clientPost(s, c.Undo, "undone",
-		func(_ clients.UndoRequest, r *clients.UndoResult) bool { return r.Restored }))
+	s.Handle("POST /api/v1/clients/{id}/connect", clientPost(c.Connect))
+	s.Handle("POST /api/v1/clients/{id}/disconnect", clientPost(c.Disconnect))
+	s.Handle("POST /api/v1/clients/{id}/undo", clientPost(c.Undo))
 	s.Handle("GET /api/v1/clients/{id}/snippet", func(w http.ResponseWriter, r *http.Request) error {
 		q := r.URL.Query()
 		res, err := c.Snippet(r.Context(), r.PathValue("id"), clients.SnippetRequest{
@@ -61,34 +57,24 @@ func (s *Server) HandleClients(c ClientSetup) {
 		}
 		return writeJSON(w, http.StatusOK, res)
 	})
-	s.Handle("POST /api/v1/clients/{id}/snippet", clientPost(s, c.Snippet, "", nil))
+	s.Handle("POST /api/v1/clients/{id}/snippet", clientPost(c.Snippet))
 }
 
 // clientPost is the handler of a POST about one client: the body (which
-// may be left out) is the request and the answer is the result. When
-// changed says so, open Clients screens hear of the change.
-func clientPost[Req, Res any](s *Server, do func(context.Context, string, Req) (*Res, error), change string, changed func(Req, *Res) bool) handlerFunc {
+// may be left out) is the request and the answer is the result. The
+// service publishes what changed.
+func clientPost[Req, Res any](do func(context.Context, string, Req) (*Res, error)) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		var in Req
 		if err := readOptionalJSON(r, &in); err != nil {
 			return err
 		}
-		id := r.PathValue("id")
-		res, err := do(r.Context(), id, in)
+		res, err := do(r.Context(), r.PathValue("id"), in)
 		if err != nil {
 			return err
 		}
-		if changed != nil && changed(in, res) {
-			s.publishClients(id, change)
-		}
 		return writeJSON(w, http.StatusOK, res)
 	}
-}
-
-// publishClients tells the UI that a client's setup changed, so every open
-// Clients screen refreshes.
-func (s *Server) publishClients(id, change string) {
-	s.opts.Events.Publish(backend.NewEvent(clients.EventClientsChanged, map[string]string{"client": id, "change": change}))
 }
 
 // readOptionalJSON is readJSON for bodies that may be left out entirely

@@ -37,6 +37,7 @@ func newClientsFixture(t *testing.T) (*fixture, string, *registry.Registry) {
 		BaseURL:   func() string { return "http://127.0.0.1:47821" },
 		BackupDir: filepath.Join(t.TempDir(), "client-backups"),
 		Binary:    func() (string, error) { return "/usr/local/bin/patchbay", nil },
+		Publisher: hub,
 	})
 	f := &fixture{hub: hub}
 	f.srv = api.New(api.Options{

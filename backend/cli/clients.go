@@ -208,7 +208,11 @@ func clientsSnippet(ctx context.Context, env *Env, args []string) error {
 	if done, err := env.call(ctx, http.MethodPost, "/api/v1/clients/"+url.PathEscape(fs.Arg(0))+"/snippet", req, &res, *jsonOut); done {
 		return err
 	}
-	fmt.Fprintf(env.Stderr, "Add this to %s (%s):\n", res.ConfigPath, res.Format)
+	where := res.ConfigPath
+	if *scope == clients.ScopeProject {
+		where += " in your project folder"
+	}
+	fmt.Fprintf(env.Stderr, "Add this to %s (%s):\n", where, res.Format)
 	fmt.Fprint(env.Stdout, res.Snippet)
 	if res.Command != "" {
 		fmt.Fprintln(env.Stderr, "\nOr run:")

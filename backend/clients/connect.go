@@ -48,6 +48,14 @@ type ConnectResult struct {
 // token per connection (HTTP clients) or the stdio bridge, a backup first,
 // and a record so that disconnect and undo can take it back.
 func (s *Service) Connect(ctx context.Context, id string, req ConnectRequest) (*ConnectResult, error) {
+	res, err := s.connect(ctx, id, req)
+	if err == nil && res.Connected {
+		s.publish(id, "connected")
+	}
+	return res, err
+}
+
+func (s *Service) connect(ctx context.Context, id string, req ConnectRequest) (*ConnectResult, error) {
 	c, err := Lookup(id)
 	if err != nil {
 		return nil, err
@@ -191,6 +199,14 @@ type DisconnectResult struct {
 // Disconnect removes Patchbay's entry from a client's file and revokes its
 // token. It touches only the entry it recorded writing.
 func (s *Service) Disconnect(ctx context.Context, id string, req DisconnectRequest) (*DisconnectResult, error) {
+	res, err := s.disconnect(ctx, id, req)
+	if err == nil && !req.DryRun {
+		s.publish(id, "disconnected")
+	}
+	return res, err
+}
+
+func (s *Service) disconnect(ctx context.Context, id string, req DisconnectRequest) (*DisconnectResult, error) {
 	c, err := Lookup(id)
 	if err != nil {
 		return nil, err
@@ -282,6 +298,14 @@ type UndoResult struct {
 // bytes it had (or is deleted when it did not exist), a token that change
 // issued is revoked, and the connection record is what it was.
 func (s *Service) Undo(ctx context.Context, id string, req UndoRequest) (*UndoResult, error) {
+	res, err := s.undo(ctx, id, req)
+	if err == nil && res.Restored {
+		s.publish(id, "undone")
+	}
+	return res, err
+}
+
+func (s *Service) undo(ctx context.Context, id string, req UndoRequest) (*UndoResult, error) {
 	c, err := Lookup(id)
 	if err != nil {
 		return nil, err

@@ -43,6 +43,8 @@ type Options struct {
 	Hostname string
 	Now      func() time.Time
 	Logger   *slog.Logger
+	// Publisher hears EventClientsChanged after every change; nil discards.
+	Publisher backend.Publisher
 }
 
 // Service connects desktop clients to Patchbay: it writes their
@@ -59,6 +61,7 @@ type Service struct {
 	host    string
 	now     func() time.Time
 	log     *slog.Logger
+	pub     backend.Publisher
 
 	// mu serialises changes: two connects must not interleave their
 	// read-modify-write of one file.
@@ -69,7 +72,10 @@ type Service struct {
 func New(o Options) *Service {
 	s := &Service{
 		kv: o.KV, tokens: o.Tokens, convs: o.Conversations, baseURL: o.BaseURL,
-		backups: o.BackupDir, env: o.Env, binary: o.Binary, host: o.Hostname, now: o.Now, log: o.Logger,
+		backups: o.BackupDir, env: o.Env, binary: o.Binary, host: o.Hostname, now: o.Now, log: o.Logger, pub: o.Publisher,
+	}
+	if s.pub == nil {
+		s.pub = backend.NopPublisher{}
 	}
 	if s.env == nil {
 		s.env = OSEnv()
@@ -380,4 +386,10 @@ func validAfter(c *Client, path string, before, after []byte, existed bool) erro
 		return uneditable(c, path, fmt.Errorf("the result would not be valid %s (%v)", c.Format, err))
 	}
 	return nil
+}
+
+// publish tells whoever listens (open Clients screens) that a client's
+// setup changed.
+func (s *Service) publish(id, change string) {
+	s.pub.Publish(backend.NewEvent(EventClientsChanged, map[string]string{"client": id, "change": change}))
 }
