@@ -37,9 +37,9 @@ func requireNode(t testing.TB, module string) (node, path string) {
 // Peer is a running @modelcontextprotocol/server-everything.
 type Peer struct {
 	// URL is the MCP endpoint: /mcp for streamableHttp, /sse for sse.
-	URL  string
-	Port int
+	URL string
 
+	port   int
 	t      testing.TB
 	node   string
 	script string
@@ -71,7 +71,7 @@ func Everything(t testing.TB, mode string) *Peer {
 	}
 	p := &Peer{
 		URL:  fmt.Sprintf("http://127.0.0.1:%d%s", port, path),
-		Port: port, t: t, node: node, script: script, mode: mode, logf: logf,
+		port: port, t: t, node: node, script: script, mode: mode, logf: logf,
 	}
 	t.Cleanup(func() {
 		p.Stop()
@@ -97,7 +97,7 @@ func (p *Peer) Start() {
 	}
 	cmd := exec.Command(p.node, p.script, p.mode)
 	cmd.Dir = NodeDir()
-	cmd.Env = append(os.Environ(), "PORT="+strconv.Itoa(p.Port))
+	cmd.Env = append(os.Environ(), "PORT="+strconv.Itoa(p.port))
 	// Files, not buffers: exec then needs no copying goroutines, which
 	// keeps goroutine-leak checks in tests precise.
 	cmd.Stdout, cmd.Stderr = p.logf, p.logf
@@ -113,7 +113,7 @@ func (p *Peer) Start() {
 
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		c, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p.Port)), time.Second)
+		c, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p.port)), time.Second)
 		if err == nil {
 			c.Close()
 			return
@@ -126,7 +126,7 @@ func (p *Peer) Start() {
 		case <-time.After(50 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			p.t.Fatalf("server-everything did not accept connections on port %d within 30s", p.Port)
+			p.t.Fatalf("server-everything did not accept connections on port %d within 30s", p.port)
 		}
 	}
 }

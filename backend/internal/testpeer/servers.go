@@ -33,8 +33,6 @@ type ServerOptions struct {
 	// parameter KeyQuery when that is set, else in header KeyHeader
 	// (default "X-API-Key") as KeyPrefix+APIKey. Requests without it get 401.
 	APIKey, KeyHeader, KeyPrefix, KeyQuery string
-	// Name is the server's name (default "testpeer").
-	Name string
 }
 
 // Request is what the server saw of one HTTP request.
@@ -51,9 +49,9 @@ type Server struct {
 	// MCP is the go-sdk server; tests add, change and remove tools on it.
 	MCP *mcp.Server
 	// URL is the endpoint: /mcp (Streamable HTTP) or /sse (SSE).
-	URL  string
-	Addr string
+	URL string
 
+	addr string
 	t    testing.TB
 	opts ServerOptions
 
@@ -64,7 +62,7 @@ type Server struct {
 }
 
 // NewServer starts an in-process MCP server with the tools echo, add, slow
-// and fail (see AddDefaultTools); it stops when the test ends.
+// and fail (see addDefaultTools); it stops when the test ends.
 func NewServer(t testing.TB, opts ServerOptions) *Server {
 	t.Helper()
 	if opts.Transport == "" {
@@ -73,25 +71,22 @@ func NewServer(t testing.TB, opts ServerOptions) *Server {
 	if opts.KeyHeader == "" {
 		opts.KeyHeader = "X-API-Key"
 	}
-	if opts.Name == "" {
-		opts.Name = "testpeer"
-	}
 	sopts := &mcp.ServerOptions{}
 	if opts.Legacy {
 		sopts.SupportedProtocolVersions = []string{"2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"}
 	}
-	s := &Server{MCP: mcp.NewServer(&mcp.Implementation{Name: opts.Name, Version: "1.0.0"}, sopts), t: t, opts: opts}
-	AddDefaultTools(s.MCP)
+	s := &Server{MCP: mcp.NewServer(&mcp.Implementation{Name: "testpeer", Version: "1.0.0"}, sopts), t: t, opts: opts}
+	addDefaultTools(s.MCP)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.Addr = l.Addr().String()
+	s.addr = l.Addr().String()
 	path := "/mcp"
 	if opts.Transport == SSE {
 		path = "/sse"
 	}
-	s.URL = "http://" + s.Addr + path
+	s.URL = "http://" + s.addr + path
 	s.serve(l)
 	t.Cleanup(s.Stop)
 	return s
@@ -139,13 +134,13 @@ func (s *Server) Restart() {
 	var l net.Listener
 	var err error
 	for i := 0; i < 100; i++ {
-		if l, err = net.Listen("tcp", s.Addr); err == nil {
+		if l, err = net.Listen("tcp", s.addr); err == nil {
 			break
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	if err != nil {
-		s.t.Fatalf("testpeer: restarting on %s: %v", s.Addr, err)
+		s.t.Fatalf("testpeer: restarting on %s: %v", s.addr, err)
 	}
 	s.serve(l)
 }
@@ -194,38 +189,40 @@ func (s *Server) authorize(next http.Handler) http.Handler {
 	})
 }
 
-// EchoArgs and the other types are the tools' inputs and outputs.
+// EchoArgs is the echo tool's input (tests that replace echo need it).
+type EchoArgs struct {
+	Message string `json:"message"`
+}
+
+// The other tools' inputs and outputs.
 type (
-	EchoArgs struct {
-		Message string `json:"message"`
-	}
-	AddArgs struct {
+	addArgs struct {
 		A float64 `json:"a"`
 		B float64 `json:"b"`
 	}
-	AddResult struct {
+	addResult struct {
 		Sum float64 `json:"sum"`
 	}
-	SlowArgs struct {
+	slowArgs struct {
 		// Seconds to wait; the tool sends a progress notification each 100ms.
 		Seconds float64 `json:"seconds"`
 	}
 )
 
-// AddDefaultTools adds echo (text back), add (structured content), slow
+// addDefaultTools adds echo (text back), add (structured content), slow
 // (waits, reporting progress, until done or cancelled) and fail (an isError
 // result).
-func AddDefaultTools(srv *mcp.Server) {
+func addDefaultTools(srv *mcp.Server) {
 	mcp.AddTool(srv, &mcp.Tool{Name: "echo", Description: "Echoes the message back."},
 		func(_ context.Context, _ *mcp.CallToolRequest, in EchoArgs) (*mcp.CallToolResult, any, error) {
 			return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: "Echo: " + in.Message}}}, nil, nil
 		})
 	mcp.AddTool(srv, &mcp.Tool{Name: "add", Description: "Adds two numbers.", Annotations: &mcp.ToolAnnotations{ReadOnlyHint: true}},
-		func(_ context.Context, _ *mcp.CallToolRequest, in AddArgs) (*mcp.CallToolResult, AddResult, error) {
-			return nil, AddResult{Sum: in.A + in.B}, nil
+		func(_ context.Context, _ *mcp.CallToolRequest, in addArgs) (*mcp.CallToolResult, addResult, error) {
+			return nil, addResult{Sum: in.A + in.B}, nil
 		})
 	mcp.AddTool(srv, &mcp.Tool{Name: "slow", Description: "Waits, reporting progress."},
-		func(ctx context.Context, req *mcp.CallToolRequest, in SlowArgs) (*mcp.CallToolResult, any, error) {
+		func(ctx context.Context, req *mcp.CallToolRequest, in slowArgs) (*mcp.CallToolResult, any, error) {
 			end := time.Now().Add(time.Duration(in.Seconds * float64(time.Second)))
 			tick := time.NewTicker(100 * time.Millisecond)
 			defer tick.Stop()
