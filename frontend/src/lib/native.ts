@@ -1,12 +1,13 @@
 // The few things that differ between the desktop window and a browser tab:
-// opening links in the system browser, live events, and telling the app
-// whether the person is looking (for native notifications). In the window
-// Wails injects window.runtime; in a browser it is absent.
+// opening links in the system browser, the clipboard, live events, and
+// telling the app whether the person is looking (for native notifications).
+// In the window Wails injects window.runtime; in a browser it is absent.
 
 interface WailsRuntime {
   EventsOn(name: string, cb: (...data: unknown[]) => void): () => void;
   EventsEmit(name: string, ...data: unknown[]): void;
   BrowserOpenURL(url: string): void;
+  ClipboardSetText(text: string): Promise<boolean>;
 }
 
 declare global {
@@ -53,6 +54,32 @@ export function openExternal(url: string): boolean {
   // With noopener, window.open returns null even when the tab opened.
   window.open(safe, '_blank', 'noopener,noreferrer');
   return true;
+}
+
+/**
+ * copyText puts text on the clipboard and reports whether it could. The
+ * window's WebView may have no async clipboard: there Wails' native one
+ * does it; an old browser gets the selection trick.
+ */
+export async function copyText(text: string): Promise<boolean> {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    // fall through
+  }
+  const rt = wails();
+  if (rt) return rt.ClipboardSetText(text);
+  const ta = document.createElement('textarea');
+  ta.value = text;
+  ta.setAttribute('readonly', '');
+  ta.style.position = 'fixed';
+  ta.style.opacity = '0';
+  document.body.appendChild(ta);
+  ta.select();
+  const ok = document.execCommand('copy');
+  ta.remove();
+  return ok;
 }
 
 /**
