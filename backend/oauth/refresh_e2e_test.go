@@ -22,11 +22,12 @@ func failOpener(t *testing.T) func(string) error {
 }
 
 // With access tokens that live five seconds: fifty concurrent calls after
-// expiry cause exactly one refresh (with the resource indicator) and all
-// succeed; the rotated refresh token is in the keychain, so after a
-// restart, with the access token expired again, calls still work without a
-// sign-in — the server rotates refresh tokens and rejects a spent one, so
-// only the persisted new one can work.
+// expiry cause exactly one refresh (with the resource indicator), made
+// before any request goes out with the expired token, and all succeed; the
+// rotated refresh token is in the keychain, so after a restart, with the
+// access token expired again, calls still work without a sign-in — the
+// server rotates refresh tokens and rejects a spent one, so only the
+// persisted new one can work.
 func TestRefreshOnceForManyCallsAndAfterRestart(t *testing.T) {
 	ev := testpeer.Everything(t, "streamableHttp")
 	as := testpeer.StartOAuth(t, testpeer.OAuthOptions{Upstream: ev.URL, AccessTokenTTL: 5 * time.Second})
@@ -41,7 +42,8 @@ func TestRefreshOnceForManyCallsAndAfterRestart(t *testing.T) {
 	refreshToken := p.tokens(c)["refresh_token"]
 
 	p.waitExpired(c)
-	before := as.Stats().Refreshes()
+	stats := as.Stats()
+	before := stats.Refreshes()
 	var wg sync.WaitGroup
 	errs := make(chan error, 50)
 	for i := range 50 {
@@ -69,6 +71,9 @@ func TestRefreshOnceForManyCallsAndAfterRestart(t *testing.T) {
 	}
 	if st.RefreshWithoutResource != 0 {
 		t.Errorf("%d refreshes without the resource parameter", st.RefreshWithoutResource)
+	}
+	if n := st.RejectedTokens - stats.RejectedTokens; n != 0 {
+		t.Errorf("%d requests went out with the expired token instead of a refreshed one", n)
 	}
 	rotated := p.tokens(c)["refresh_token"]
 	if rotated == refreshToken || rotated == nil {
