@@ -77,6 +77,8 @@ type patchbay struct {
 	up   *upstream.Manager
 	api  *api.Server
 	logs *logBuffer
+	// closeOnce makes close safe to call from a test and its cleanup.
+	closeOnce *sync.Once
 }
 
 type options struct {
@@ -90,7 +92,7 @@ func openPatchbay(t *testing.T, dir string, kc backend.SecretStore, logs *logBuf
 	if err != nil {
 		t.Fatalf("store.Open: %v", err)
 	}
-	p := &patchbay{t: t, dir: dir, kc: kc, db: db, hub: events.New(), logs: logs}
+	p := &patchbay{t: t, dir: dir, kc: kc, db: db, hub: events.New(), logs: logs, closeOnce: &sync.Once{}}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	p.reg = registry.New(registry.Options{Store: db, Secrets: kc, Publisher: p.hub})
 	p.om = oauth.New(oauth.Options{
@@ -115,15 +117,12 @@ func openPatchbay(t *testing.T, dir string, kc backend.SecretStore, logs *logBuf
 	return p
 }
 
-var closed sync.Map
-
 func (p *patchbay) close() {
-	if _, done := closed.LoadOrStore(p.db, true); done {
-		return
-	}
-	p.om.Close()
-	p.up.Close()
-	p.db.Close()
+	p.closeOnce.Do(func() {
+		p.om.Close()
+		p.up.Close()
+		p.db.Close()
+	})
 }
 
 // with returns p reporting to t (for subtests).

@@ -68,8 +68,8 @@ type OAuthStats struct {
 	Revocations                   int            `json:"revocations"`
 	AuthorizationsWithoutResource int            `json:"authorizations_without_resource"`
 	AuthorizationsWithoutPKCE     int            `json:"authorizations_without_pkce"`
-	RejectedTokens                int            `json:"rejected_tokens"`
-	AcceptedTokens                int            `json:"accepted_tokens"`
+	// RejectedTokens counts MCP requests refused for their access token.
+	RejectedTokens int `json:"rejected_tokens"`
 }
 
 // Refreshes is the number of successful refresh-token grants.

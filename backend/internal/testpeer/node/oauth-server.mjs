@@ -40,7 +40,6 @@ const stats = {
   authorizations_without_resource: 0,
   authorizations_without_pkce: 0,
   rejected_tokens: 0,
-  accepted_tokens: 0,
 };
 const grantIds = new Set();
 let denyNext = false;
@@ -195,7 +194,6 @@ http.createServer(async (req, res) => {
       stats.rejected_tokens++;
       return json(res, 401, { error: 'invalid_token' }, { 'WWW-Authenticate': challenge(', error="invalid_token"') });
     }
-    stats.accepted_tokens++;
     const scopes = new Set((token.scope || '').split(' '));
     const body = await readBody(req);
     if (cfg.stepUpTool && calledTool(body) === cfg.stepUpTool && !scopes.has(stepUpScope)) {
