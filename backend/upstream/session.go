@@ -115,7 +115,7 @@ func (m *Manager) connectStored(ctx context.Context, c *conn) (*session, string,
 		return nil, res.fail.state, res.fail.connectError(con.Name)
 	}
 	s := res.sess
-	s.log.Info("upstream connected", "transport", s.transport, "protocol", s.protocol)
+	s.log.Info("upstream connected", "protocol", s.protocol) // s.log names the transport
 	if con.Transport == backend.TransportAuto && con.DetectedTransport != s.transport {
 		if err := m.opts.Store.SetDetectedTransport(ctx, con.ID, s.transport); err != nil {
 			s.log.Warn("remembering the detected transport failed", "error", err)
