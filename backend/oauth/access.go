@@ -33,21 +33,7 @@ func (m *Manager) Token(ctx context.Context, c *backend.Connector) (string, erro
 		return "", err
 	}
 	defer st.unlock()
-	tok, err := m.loadLocked(ctx, st, c)
-	if err != nil {
-		return "", err
-	}
-	if tok == nil {
-		return "", notSignedIn(st, c)
-	}
-	if tok.fresh(time.Now()) {
-		return tok.AccessToken, nil
-	}
-	tok, err = m.refreshLocked(ctx, st, c, tok)
-	if err != nil {
-		return "", err
-	}
-	return tok.AccessToken, nil
+	return m.currentLocked(ctx, st, c, func(tok *tokenSet) bool { return tok.fresh(time.Now()) })
 }
 
 // Unauthorized is told about a 401 or 403 and its WWW-Authenticate header.
@@ -93,6 +79,17 @@ func (m *Manager) rejected(ctx context.Context, c *backend.Connector, sent, wwwA
 		return "", errStepUp(c, ci.scopes, opened)
 	}
 	defer st.unlock()
+	return m.currentLocked(ctx, st, c, func(tok *tokenSet) bool {
+		if sent != "" {
+			return sent != tok.AccessToken // replaced since that request was sent
+		}
+		return time.Since(st.changedAt) < recentChange // probably replaced since; see recentChange
+	})
+}
+
+// currentLocked returns the connector's access token: the one it has when
+// keep says it will do, else a refreshed one.
+func (m *Manager) currentLocked(ctx context.Context, st *connState, c *backend.Connector, keep func(*tokenSet) bool) (string, error) {
 	tok, err := m.loadLocked(ctx, st, c)
 	if err != nil {
 		return "", err
@@ -100,14 +97,10 @@ func (m *Manager) rejected(ctx context.Context, c *backend.Connector, sent, wwwA
 	if tok == nil {
 		return "", notSignedIn(st, c)
 	}
-	switch {
-	case sent != "" && sent != tok.AccessToken:
-		return tok.AccessToken, nil // replaced since that request was sent
-	case sent == "" && time.Since(st.changedAt) < recentChange:
-		return tok.AccessToken, nil // probably replaced since; see recentChange
+	if keep(tok) {
+		return tok.AccessToken, nil
 	}
-	tok, err = m.refreshLocked(ctx, st, c, tok)
-	if err != nil {
+	if tok, err = m.refreshLocked(ctx, st, c, tok); err != nil {
 		return "", err
 	}
 	return tok.AccessToken, nil
