@@ -117,8 +117,9 @@ const providerHandler = provider.callback();
 http.createServer((req, res) => {
   // Authorization requests are counted as they arrive: the provider turns
   // one without PKCE away before any event of its own would count it.
-  const url = new URL(req.url, issuer);
-  if (url.pathname === '/auth') {
+  let url;
+  try { url = new URL(req.url, issuer); } catch { /* left to the provider */ }
+  if (url && url.pathname === '/auth') {
     if (!url.searchParams.get('resource')) stats.authorizations_without_resource++;
     if (!url.searchParams.get('code_challenge') || url.searchParams.get('code_challenge_method') !== 'S256') stats.authorizations_without_pkce++;
   }
