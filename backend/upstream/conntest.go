@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net"
-	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -136,8 +135,8 @@ func (t *tester) run(ctx context.Context) {
 		t.finish(backend.TestStep{ID: stepTLS, Status: backend.StepSkipped, Detail: "not used: the URL starts with http://"}, 0)
 	} else {
 		began = t.start(stepTLS)
-		conf := t.tlsConfig(host)
-		tc := tls.Client(raw, conf)
+		// The sessions' transport trusts the system roots, and so does this.
+		tc := tls.Client(raw, &tls.Config{ServerName: host})
 		hctx, cancel := context.WithTimeout(ctx, timeout)
 		err := tc.HandshakeContext(hctx)
 		cancel()
@@ -239,21 +238,6 @@ func (t *tester) mcp(ctx context.Context) {
 // diagnoseNet explains an error of the resolve, connect or TLS steps.
 func (t *tester) diagnoseNet(err error) *failure {
 	return diagnose(t.c, err, logView{}, t.m.opts.ConnectTimeout, newRedactor())
-}
-
-// tlsConfig is the base transport's TLS configuration (tests and
-// enterprise setups trust extra roots there) for host.
-func (t *tester) tlsConfig(host string) *tls.Config {
-	var conf *tls.Config
-	if ht, ok := t.m.base.(*http.Transport); ok && ht.TLSClientConfig != nil {
-		conf = ht.TLSClientConfig.Clone()
-	} else {
-		conf = &tls.Config{}
-	}
-	if conf.ServerName == "" {
-		conf.ServerName = host
-	}
-	return conf
 }
 
 func portOf(u *url.URL) string {

@@ -37,9 +37,6 @@ type Options struct {
 	// and 60s).
 	BackoffInitial time.Duration
 	BackoffMax     time.Duration
-	// Transport is the base http.RoundTripper (default: a clone of
-	// http.DefaultTransport, owned and closed by the Manager).
-	Transport http.RoundTripper
 }
 
 // Manager keeps the live upstream sessions, one per connector in use.
@@ -47,8 +44,7 @@ type Manager struct {
 	opts      Options
 	log       *slog.Logger
 	pub       backend.Publisher
-	base      http.RoundTripper
-	ownBase   *http.Transport // closed on Close when the Manager made it
+	base      *http.Transport // under every session's authTransport
 	userAgent string
 
 	ctx    context.Context // cancelled by Close
@@ -85,7 +81,6 @@ func NewManager(opts Options) *Manager {
 		opts:      opts,
 		log:       opts.Logger,
 		pub:       opts.Publisher,
-		base:      opts.Transport,
 		userAgent: userAgent(opts.Version),
 		conns:     map[string]*conn{},
 	}
@@ -95,12 +90,9 @@ func NewManager(opts Options) *Manager {
 	if m.pub == nil {
 		m.pub = backend.NopPublisher{}
 	}
-	if m.base == nil {
-		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.DialContext = (&net.Dialer{Timeout: opts.ConnectTimeout, KeepAlive: 30 * time.Second}).DialContext
-		t.TLSHandshakeTimeout = opts.ConnectTimeout
-		m.base, m.ownBase = t, t
-	}
+	m.base = http.DefaultTransport.(*http.Transport).Clone()
+	m.base.DialContext = (&net.Dialer{Timeout: opts.ConnectTimeout, KeepAlive: 30 * time.Second}).DialContext
+	m.base.TLSHandshakeTimeout = opts.ConnectTimeout
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	return m
 }
@@ -194,9 +186,7 @@ func (m *Manager) Close() error {
 	}
 	m.cancel()
 	m.wg.Wait()
-	if m.ownBase != nil {
-		m.ownBase.CloseIdleConnections()
-	}
+	m.base.CloseIdleConnections()
 	return nil
 }
 
