@@ -14,14 +14,17 @@
 #   5. while hidden, a tool call that needs approval raises a native
 #      notification (a test notification server, .ci/notifyd, records it and
 #      clicks it): the window comes back; the call is denied with the CLI,
-#   6. hides the window again (no hint the second time) and launches BINARY
-#      again: the second launch exits and the first window comes back,
-#   7. quits with Ctrl+Q (the app menu's Quit): the process exits 0 and
+#   6. hides the window again (no hint the second time): another such call
+#      raises a notification nobody clicks; denying the call with the CLI
+#      withdraws it, and the window stays hidden,
+#   7. launches BINARY again: the second launch exits and the first window
+#      comes back,
+#   8. quits with Ctrl+Q (the app menu's Quit): the process exits 0 and
 #      removes its instance record.
 #
 # WINDOW_CONNECTORS=N adds N connectors (default 3); WINDOW_MEM=1 also
 # prints the memory (PSS) of the app and its WebKit processes once idle on
-# the Connectors screen (.ci/window-mem.sh uses it) and skips steps 4-7.
+# the Connectors screen (.ci/window-mem.sh uses it) and skips steps 4-8.
 set -euo pipefail
 
 me=window-test
@@ -124,10 +127,10 @@ for ((i = 0; i < n; i++)); do
 done
 
 # A notification server on the private session bus, recording what the app
-# shows and clicking it a moment later, as a person would.
+# shows and clicking the first one a moment later, as a person would.
 if [[ ${WINDOW_MEM:-} != 1 ]]; then
 	(cd "$root" && go build -o "$work/notifyd" ./.ci/notifyd) || fail "could not build .ci/notifyd"
-	"$work/notifyd" -log "$work/notifications.jsonl" -click 1s >"$work/notifyd.out" 2>&1 &
+	"$work/notifyd" -log "$work/notifications.jsonl" -click 1s -max-clicks 1 >"$work/notifyd.out" 2>&1 &
 	notifyd_pid=$!
 	retry 50 grep -qs ready "$work/notifyd.out" || fail "the test notification server did not start: $(cat "$work/notifyd.out")"
 fi
@@ -245,25 +248,42 @@ const res = await client.callTool({ name: 'everything_echo', arguments: { messag
 console.log(JSON.stringify(res));
 await client.close();
 JS
-SDK=$peer_dir/node_modules/@modelcontextprotocol/sdk/dist/esm URL=http://127.0.0.1:$port/mcp TOKEN=$token \
-	node "$work/call.mjs" >"$work/call.out" 2>&1 &
-call_pid=$!
+# start_call calls everything_echo in the background; deny_call denies the
+# request it waits on and checks that the call ends denied.
+start_call() {
+	SDK=$peer_dir/node_modules/@modelcontextprotocol/sdk/dist/esm URL=http://127.0.0.1:$port/mcp TOKEN=$token \
+		node "$work/call.mjs" >"$work/call.out" 2>&1 &
+	call_pid=$!
+}
+deny_call() {
+	local id
+	id=$("$bin" approvals list --json | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s)[0]?.id ?? ""))')
+	[[ -n $id ]] || fail "the approval request is not pending"
+	"$bin" approvals deny "$id" >/dev/null || fail "could not deny the approval request"
+	wait "$call_pid" 2>/dev/null || true
+	call_pid=''
+	grep -qi 'denied\|isError' "$work/call.out" || fail "the denied call did not end as denied: $(cat "$work/call.out")"
+}
+start_call
 retry 150 grep -qs '"summary":"Approval needed"' "$work/notifications.jsonl" || fail "no notification for the approval request while the window was hidden (call: $(cat "$work/call.out"))"
 grep -q 'window-test-client wants to call Echo Tool on Everything' "$work/notifications.jsonl" ||
 	fail "the notification does not say who calls what: $(cat "$work/notifications.jsonl")"
 retry 50 mapped IsViewable || fail "clicking the notification did not bring the window back"
 echo "$me: the approval request raised a notification; clicking it brought the window back"
-approval=$("$bin" approvals list --json | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s)[0]?.id ?? ""))')
-[[ -n $approval ]] || fail "the approval request is not pending"
-"$bin" approvals deny "$approval" >/dev/null || fail "could not deny the approval request"
-wait "$call_pid" 2>/dev/null || true
-call_pid=''
-grep -qi 'denied\|isError' "$work/call.out" || fail "the denied call did not end as denied: $(cat "$work/call.out")"
+deny_call
 
-# Hide it again for the single-instance check below.
+# Hidden again: a request answered elsewhere (here with the CLI) withdraws
+# its notification, which nobody clicked (notifyd clicks only the first).
 focus "$wid"
 xdotool key --clearmodifiers ctrl+w
 retry 50 mapped IsUnMapped || fail "the window did not hide the second time (no hint expected now)"
+start_call
+retry 150 grep -qs '"id":2,' "$work/notifications.jsonl" || fail "no notification for the second approval request (call: $(cat "$work/call.out"))"
+deny_call
+retry 50 grep -qs '"closed":2}' "$work/notifications.jsonl" ||
+	fail "denying the request did not withdraw its notification: $(cat "$work/notifications.jsonl")"
+mapped IsUnMapped || fail "the window came back though nobody clicked the notification"
+echo "$me: answering a request elsewhere withdrew its notification"
 
 # A second launch shows the first window and exits.
 "$bin" >"$work/second.log" 2>&1 &

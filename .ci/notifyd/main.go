@@ -1,10 +1,12 @@
 // Command notifyd is a minimal desktop notification server
 // (org.freedesktop.Notifications on the session bus) for the window test:
-// it records every notification it is asked to show, one JSON object per
-// line, and can "click" each one, as a person would, so that the test can
-// check that a click brings Patchbay's window up.
+// it records every notification it is asked to show and every one it is
+// asked to close ({"closed":ID}), one JSON object per line, and can "click"
+// the first few, as a person would, so that the test can check that a click
+// brings Patchbay's window up and that an answered request withdraws its
+// notification.
 //
-//	notifyd -log FILE [-click 2s]
+//	notifyd -log FILE [-click 2s] [-max-clicks N]
 //
 // It prints "ready" once it owns the bus name and runs until killed.
 package main
@@ -26,12 +28,23 @@ const (
 )
 
 type server struct {
-	conn  *dbus.Conn
-	click time.Duration
+	conn      *dbus.Conn
+	click     time.Duration
+	maxClicks int
 
-	mu   sync.Mutex
-	log  *os.File
-	next uint32
+	mu     sync.Mutex
+	log    *os.File
+	next   uint32
+	clicks int
+}
+
+// record appends one JSON line to the log.
+func (s *server) record(v any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, _ := json.Marshal(v)
+	fmt.Fprintf(s.log, "%s\n", b)
+	s.log.Sync()
 }
 
 // Notify implements the specification's Notify method.
@@ -40,11 +53,13 @@ func (s *server) Notify(app string, replaces uint32, icon, summary, body string,
 	s.mu.Lock()
 	s.next++
 	id := s.next
-	b, _ := json.Marshal(map[string]any{"id": id, "app": app, "summary": summary, "body": body, "actions": actions})
-	fmt.Fprintf(s.log, "%s\n", b)
-	s.log.Sync()
+	click := s.click > 0 && len(actions) > 0 && (s.maxClicks == 0 || s.clicks < s.maxClicks)
+	if click {
+		s.clicks++
+	}
 	s.mu.Unlock()
-	if s.click > 0 && len(actions) > 0 {
+	s.record(map[string]any{"id": id, "app": app, "summary": summary, "body": body, "actions": actions})
+	if click {
 		go func() {
 			time.Sleep(s.click)
 			// actions alternate key, label; the first key is the default.
@@ -57,6 +72,7 @@ func (s *server) Notify(app string, replaces uint32, icon, summary, body string,
 
 // CloseNotification implements the specification's method.
 func (s *server) CloseNotification(id uint32) *dbus.Error {
+	s.record(map[string]any{"closed": id})
 	s.conn.Emit(path, name+".NotificationClosed", id, uint32(3))
 	return nil
 }
@@ -74,9 +90,10 @@ func (s *server) GetServerInformation() (string, string, string, string, *dbus.E
 func main() {
 	logPath := flag.String("log", "", "file to append notifications to (JSON lines)")
 	click := flag.Duration("click", 0, "click each notification after this long (0: never)")
+	maxClicks := flag.Int("max-clicks", 0, "click only the first N notifications (0: all)")
 	flag.Parse()
 	if *logPath == "" {
-		fmt.Fprintln(os.Stderr, "usage: notifyd -log FILE [-click 2s]")
+		fmt.Fprintln(os.Stderr, "usage: notifyd -log FILE [-click 2s] [-max-clicks N]")
 		os.Exit(2)
 	}
 	f, err := os.OpenFile(*logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
@@ -89,7 +106,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "notifyd: no session bus:", err)
 		os.Exit(1)
 	}
-	s := &server{conn: conn, click: *click, log: f}
+	s := &server{conn: conn, click: *click, maxClicks: *maxClicks, log: f}
 	if err := conn.Export(s, path, name); err != nil {
 		fmt.Fprintln(os.Stderr, "notifyd:", err)
 		os.Exit(1)
