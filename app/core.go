@@ -14,7 +14,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -176,7 +175,7 @@ func Open(ctx context.Context, o Options) (*Core, error) {
 	// A stdio bridge launched by a desktop client finds only the default
 	// data directory by itself; for any other, its entry says where.
 	stdioEnv := map[string]string{}
-	if base, err := os.UserConfigDir(); err != nil || filepath.Join(base, "Patchbay") != dir {
+	if def, err := store.OSDefaultDir(); err != nil || def != dir {
 		stdioEnv["PATCHBAY_HOME"] = dir
 	}
 	c.Clients = clients.New(clients.Options{

@@ -7,12 +7,9 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/patchbay/patchbay/backend"
-	"github.com/patchbay/patchbay/backend/api"
 	"github.com/patchbay/patchbay/backend/secrets"
 	"github.com/patchbay/patchbay/backend/stdio"
 	"github.com/patchbay/patchbay/backend/store"
@@ -39,33 +36,24 @@ type StdioOptions struct {
 // Patchbay refuses it). It never starts a backend of its own: when no
 // Patchbay runs, it says so and fails, so the client shows why.
 func RunStdio(ctx context.Context, o StdioOptions) error {
-	dir := o.Dir
-	if dir == "" {
-		d, err := store.DefaultDir()
-		if err != nil {
-			return err
-		}
-		dir = d
+	dir, err := dataDir(o.Dir)
+	if err != nil {
+		return err
 	}
 	notRunning := backend.Errorf(backend.EUNAVAILABLE, "Patchbay is not running (data directory %s), so the stdio bridge has nothing to connect to.", dir).
 		WithSlug("patchbay_not_running").
 		WithFix("Start Patchbay (the desktop app, or `patchbay serve`) and restart the client. If Patchbay runs with another data directory, set PATCHBAY_HOME for the bridge too.")
-	inst := ReadInstance(dir)
-	if inst == nil || !processAlive(inst.PID) {
-		return notRunning
-	}
 	sec := o.Secrets
 	if sec == nil {
 		sec = secrets.NewKeychain(nil)
 	}
-	tok := strings.TrimSpace(os.Getenv("PATCHBAY_ADMIN_TOKEN"))
-	if tok == "" {
-		var err error
-		if tok, err = sec.Get(ctx, backend.AdminTokenKey); err != nil {
-			return adminTokenError(err)
-		}
+	inst, admin, err := running(ctx, dir, sec)
+	if err != nil {
+		return err
 	}
-	admin := &api.Client{BaseURL: inst.URL(), Token: tok, HTTP: &http.Client{}}
+	if inst == nil {
+		return notRunning
+	}
 	hctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
 	if err := admin.Do(hctx, http.MethodGet, "/api/v1/health", nil, nil); err != nil {
@@ -79,10 +67,7 @@ func RunStdio(ctx context.Context, o StdioOptions) error {
 	if err := admin.Do(hctx, http.MethodGet, "/api/v1/conversations/"+url.PathEscape(slug), nil, &conv); err != nil {
 		return err
 	}
-	defaultDir := ""
-	if base, err := os.UserConfigDir(); err == nil {
-		defaultDir = filepath.Join(base, "Patchbay")
-	}
+	defaultDir, _ := store.OSDefaultDir()
 	level := slog.LevelWarn
 	if os.Getenv("PATCHBAY_DEBUG") != "" {
 		level = slog.LevelDebug

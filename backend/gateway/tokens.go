@@ -2,9 +2,7 @@ package gateway
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/hex"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -25,7 +23,6 @@ type tokenCache struct {
 	mu     sync.RWMutex
 	loaded uint64 // generation of tokens; 0 = never
 	tokens []*backend.ClientToken
-	hashes [][]byte // decoded SHA-256 hashes, parallel to tokens
 
 	touchMu sync.Mutex
 	touched map[string]time.Time
@@ -49,13 +46,13 @@ func (c *tokenCache) authenticate(ctx context.Context, header string) (*backend.
 	if err := c.refresh(ctx); err != nil {
 		return nil, err
 	}
-	sum := sha256.Sum256([]byte(value))
+	sum := []byte(backend.HashToken(value))
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	var found *backend.ClientToken
-	for i, h := range c.hashes {
-		if subtle.ConstantTimeCompare(sum[:], h) == 1 {
-			found = c.tokens[i]
+	for _, t := range c.tokens {
+		if subtle.ConstantTimeCompare(sum, []byte(t.Hash)) == 1 {
+			found = t
 		}
 	}
 	return found, nil
@@ -89,16 +86,7 @@ func (c *tokenCache) refresh(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	c.tokens = c.tokens[:0]
-	c.hashes = c.hashes[:0]
-	for _, t := range list {
-		h, err := hex.DecodeString(t.Hash)
-		if err != nil || len(h) != sha256.Size {
-			continue
-		}
-		c.tokens = append(c.tokens, t)
-		c.hashes = append(c.hashes, h)
-	}
+	c.tokens = list
 	c.loaded = want
 	return nil
 }

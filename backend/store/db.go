@@ -79,11 +79,17 @@ type DB struct {
 }
 
 // DefaultDir returns the data directory: $PATCHBAY_HOME when set, else
-// "Patchbay" in the OS configuration directory.
+// OSDefaultDir.
 func DefaultDir() (string, error) {
 	if d := os.Getenv("PATCHBAY_HOME"); d != "" {
 		return filepath.Abs(d)
 	}
+	return OSDefaultDir()
+}
+
+// OSDefaultDir returns "Patchbay" in the OS configuration directory: the
+// data directory when PATCHBAY_HOME is not set.
+func OSDefaultDir() (string, error) {
 	base, err := os.UserConfigDir()
 	if err != nil {
 		return "", backend.Errorf(backend.EINTERNAL, "Cannot find the configuration directory: %v.", err).
