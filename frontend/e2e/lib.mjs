@@ -13,6 +13,9 @@ export const here = dirname(fileURLToPath(import.meta.url));
 export const repo = resolve(here, '../..');
 export const testpeer = join(repo, 'backend/internal/testpeer/node');
 
+/** The markup the XSS tests put in a server's names, descriptions and results. */
+export const PAYLOAD = '<img src=x onerror=alert(1)>';
+
 const children = [];
 const cleanups = [];
 

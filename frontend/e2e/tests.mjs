@@ -3,9 +3,7 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { sleep } from './lib.mjs';
-
-export const PAYLOAD = '<img src=x onerror=alert(1)>';
+import { PAYLOAD, sleep } from './lib.mjs';
 
 // A small connector icon for the upload test (and the screenshots).
 const ICON = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 40 40"><rect width="40" height="40" rx="9" fill="#2f5fd0"/><circle cx="14" cy="20" r="5" fill="#fff"/><circle cx="26" cy="20" r="5" fill="none" stroke="#fff" stroke-width="3"/><path d="M19 20h2" stroke="#fff" stroke-width="3"/></svg>`;

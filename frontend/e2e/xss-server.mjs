@@ -5,6 +5,7 @@
 import http from 'node:http';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { PAYLOAD } from './lib.mjs';
 
 const sdk = process.env.MCP_SDK_ESM;
 const port = Number(process.env.PORT);
@@ -16,8 +17,6 @@ const { McpServer } = await import(pathToFileURL(join(sdk, 'server/mcp.js')).hre
 const { StreamableHTTPServerTransport } = await import(
   pathToFileURL(join(sdk, 'server/streamableHttp.js')).href
 );
-
-export const PAYLOAD = '<img src=x onerror=alert(1)>';
 
 function build() {
   const server = new McpServer({ name: `evil ${PAYLOAD}`, version: '1.0.0' });
